@@ -1,0 +1,72 @@
+{#-
+    Aggregate household contributions by `colonnes` (a list, possibly empty for the whole
+    programme): n, k, proportion with its 95 % Wilson interval; for amounts the exact mean,
+    median and total, with a normal-approximation interval around the mean.
+-#}
+{% macro agreger_indicateurs(colonnes) %}
+with
+
+contributions as (
+
+    select * from {{ ref('int_indicateurs_contributions') }}
+
+),
+
+agregats as (
+
+    select
+        {% for colonne in colonnes %}{{ colonne }},
+        {% endfor -%}
+        indicateur,
+        nature,
+        sum(n) as n,
+        sum(k) as k,
+        count(distinct menage_id) as menages,
+        sum(montant) as total,
+        {{ arrondi_centimes('sum(' ~ centimes('montant') ~ ')', 'count(montant)') }} as moyenne,
+        {{ mediane('montant') }} as mediane,
+        stddev_samp(montant) as ecart_type
+    from contributions
+    group by {% for colonne in colonnes %}{{ colonne }}, {% endfor %}indicateur, nature
+
+),
+
+final as (
+
+    select
+        {% for colonne in colonnes %}{{ colonne }},
+        {% endfor -%}
+        indicateur,
+        nature,
+        cast(n as integer) as n,
+        cast(case when nature = 'proportion' then k end as integer) as k,
+        case when nature = 'proportion' then k / cast(nullif(n, 0) as double)
+            else cast(moyenne as double) end as valeur,
+        case when nature = 'proportion' then {{ wilson_bas('k', 'n') }}
+            when n > 1 then cast(moyenne as double) - {{ var('z_95') }} * ecart_type / sqrt(n)
+        end as ic_bas,
+        case when nature = 'proportion' then {{ wilson_haut('k', 'n') }}
+            when n > 1 then cast(moyenne as double) + {{ var('z_95') }} * ecart_type / sqrt(n)
+        end as ic_haut,
+        case when nature = 'montant' then moyenne end as moyenne_eur,
+        case when nature = 'montant' then mediane end as mediane_eur,
+        case when nature = 'montant' then cast(total as decimal(18, 2)) end as total_eur,
+        cast(menages as integer) as menages
+    from agregats
+
+)
+
+select * from final
+{% endmacro %}
+
+{% macro mediane(colonne) -%}
+    {{ return(adapter.dispatch('mediane', 'capitalisation')(colonne)) }}
+{%- endmacro %}
+
+{% macro default__mediane(colonne) -%}
+    cast(percentile_cont(0.5) within group (order by {{ colonne }}) as decimal(14, 2))
+{%- endmacro %}
+
+{% macro duckdb__mediane(colonne) -%}
+    cast(median({{ colonne }}) as decimal(14, 2))
+{%- endmacro %}

@@ -1,0 +1,1 @@
+{{ agreger_indicateurs(['projet_id', 'bailleur_id']) }}

@@ -1,0 +1,1 @@
+{{ agreger_indicateurs([]) }}
