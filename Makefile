@@ -1,0 +1,38 @@
+# Chaîne de capitalisation « 10 000 logements HLM accompagnés ».
+# `make demo` et `make test` installent tout ce qu'il faut la première fois.
+
+VENV    := .venv
+PYTHON  := $(VENV)/bin/python
+CLI     := $(VENV)/bin/capitalisation
+INSTALL := $(VENV)/.installe
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+
+.DEFAULT_GOAL := help
+.PHONY: help installer demo test bench lint clean
+
+help: ## Affiche cette aide
+	@grep -hE '^[a-z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(INSTALL): pyproject.toml
+	python3 -m venv $(VENV)
+	$(PYTHON) -m pip install --quiet --upgrade pip
+	$(PYTHON) -m pip install --quiet -e '.[dev]'
+	touch $(INSTALL)
+
+installer: $(INSTALL) ## Crée l'environnement virtuel .venv et installe les dépendances
+
+demo: $(INSTALL) ## Écrit les livraisons de démonstration et exécute toute la chaîne
+	$(CLI) demo
+	$(CLI) run
+
+test: $(INSTALL) ## Installe puis lance toute la suite de tests
+	$(VENV)/bin/pytest -n 2 --dist loadfile
+
+bench: $(INSTALL) ## Mesure temps et mémoire de chaque étape (livraisons de N ménages)
+	$(CLI) bench
+
+lint: $(INSTALL) ## Vérifie le style du code Python
+	$(VENV)/bin/ruff check capitalisation tests
+
+clean: ## Supprime les produits de construction (entrepôt, exports, site)
+	rm -rf warehouse exports target logs reports/_site reports/.quarto

@@ -1,0 +1,1 @@
+"""Publication: statistical secrecy, benchmark, fiches. Every published figure passes through here."""

@@ -1,0 +1,105 @@
+"""The French summary printed at the end of `capitalisation run`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+from rich.table import Table
+
+from capitalisation import formats
+from capitalisation.publication.secret import SECRET, effectif_secret, proportion_secrete
+from capitalisation.terminal import sortie
+
+INDICATEURS_RESUME = (
+    ("adhesion", "Adhésion"),
+    ("loyer_a_jour", "Loyer à jour"),
+    ("dette_reduite", "Dette réduite"),
+    ("dette_resorbee", "Dette résorbée"),
+    ("expulsion_evitee", "Expulsion évitée"),
+    ("maintien", "Maintien dans le logement"),
+    ("relogement", "Relogement ou mutation"),
+    ("rdv_honores", "Rendez-vous honorés"),
+    ("gain_energie_eur", "Gain mensuel sur les factures"),
+)
+
+STATUTS = {
+    "confirme": "[green]confirmé[/green]",
+    "non_confirme": "[red]non confirmé[/red]",
+    "non_calculable": "[yellow]non calculable[/yellow]",
+}
+
+
+def lignes_resume(con: duckdb.DuckDBPyConnection) -> list[dict]:
+    """One row per project and indicator, with the published figure where there is one."""
+    codes = ", ".join(f"'{code}'" for code, _ in INDICATEURS_RESUME)
+    return con.execute(
+        f"""
+        select
+            indicateurs.projet_id, indicateurs.indicateur, indicateurs.nature,
+            indicateurs.n, indicateurs.k, indicateurs.valeur, indicateurs.ic_bas, indicateurs.ic_haut,
+            publies.valeur_publiee, publies.comparaison, publies.statut
+        from fct_indicateurs_projet as indicateurs
+        left join fct_reconciliation as publies
+            on indicateurs.projet_id = publies.projet_id
+            and indicateurs.indicateur = publies.indicateur
+            and publies.type_valeur = 'proportion'
+        where indicateurs.indicateur in ({codes})
+        order by indicateurs.projet_id
+        """
+    ).fetchdf().to_dict("records")
+
+
+def _cellules(ligne: dict) -> tuple[str, str, str]:
+    """(recomputed value, interval, n) with statistical secrecy applied."""
+    n = ligne["n"]
+    if ligne["nature"] == "montant":
+        if proportion_secrete(n):
+            return SECRET, "", SECRET
+        return formats.euros(ligne["valeur"], 2), formats.intervalle(
+            ligne["ic_bas"], ligne["ic_haut"], en_pourcentage=False
+        ), str(n)
+    if proportion_secrete(n) or effectif_secret(ligne["k"]) or effectif_secret(n - ligne["k"]):
+        return SECRET, "", SECRET if proportion_secrete(n) else str(n)
+    return formats.pourcentage(ligne["valeur"]), formats.intervalle(ligne["ic_bas"], ligne["ic_haut"]), str(n)
+
+
+def _effectif(k) -> str:
+    return SECRET if effectif_secret(k) else formats.nombre(k)
+
+
+def afficher_resume(entrepot: Path) -> None:
+    con = duckdb.connect(str(entrepot), read_only=True)
+    try:
+        lignes = lignes_resume(con)
+        effectifs = {
+            r["projet_id"]: r for r in con.execute("select * from fct_effectifs_projet").fetchdf().to_dict("records")
+        }
+    finally:
+        con.close()
+    libelles = dict(INDICATEURS_RESUME)
+    tableau = Table(title="Indicateurs recalculés à partir des livraisons (IC à 95 %, Wilson)")
+    for titre in ("Projet", "Indicateur", "n", "Recalculé", "IC 95 %", "Publié", "Statut"):
+        tableau.add_column(titre, justify="right" if titre in ("n", "Recalculé") else "left")
+    projet_precedent = None
+    for ligne in sorted(lignes, key=lambda r: (r["projet_id"], list(libelles).index(r["indicateur"]))):
+        projet = ligne["projet_id"]
+        if projet != projet_precedent and projet_precedent is not None:
+            tableau.add_section()
+        valeur, ic, n = _cellules(ligne)
+        publie = ""
+        if pd.notna(ligne["valeur_publiee"]):
+            prefixe = "≥ " if ligne["comparaison"] == "au_moins" else ""
+            publie = prefixe + formats.pourcentage(ligne["valeur_publiee"])
+        statut = STATUTS.get(ligne["statut"], "") if publie else ""
+        titre_projet = ""
+        if projet != projet_precedent:
+            e = effectifs.get(projet, {})
+            titre_projet = (
+                f"{projet}\n{_effectif(e.get('menages_accompagnes', 0))} accompagnés"
+                f" / {_effectif(e.get('menages_orientes', 0))} orientés"
+            )
+        tableau.add_row(titre_projet, libelles[ligne["indicateur"]], n, valeur, ic, publie, statut)
+        projet_precedent = projet
+    sortie.print(tableau)

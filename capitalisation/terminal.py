@@ -1,0 +1,22 @@
+"""The terminal: one console for messages (stderr, so that --json output stays clean) and progress bars."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+console = Console(stderr=True, highlight=False)
+sortie = Console(highlight=False)
+
+
+def progression() -> Progress:
+    """A progress display for long work; silent when the output is not a terminal."""
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    )
