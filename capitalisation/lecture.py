@@ -168,8 +168,9 @@ def correspondance_colonnes(table: contrat.Table, entetes: list[str], fichier: s
 # --------------------------------------------------------------------------- CSV files
 
 
-def detecter_encodage(chemin: Path) -> str:
+def detecter_encodage(chemin: Path, fichier: str | None = None) -> str:
     """`utf-8-sig`, `utf-8` or `cp1252`; refuse binary files and undecodable bytes."""
+    fichier = fichier or chemin.name
     with open(chemin, "rb") as flux:
         debut = flux.read(4)
         flux.seek(0)
@@ -179,7 +180,7 @@ def detecter_encodage(chemin: Path) -> str:
             candidats = ["utf-8", "cp1252"]
         if debut[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
             raise LivraisonIllisible(
-                f"{chemin.name} : fichier en UTF-16, enregistrez-le en UTF-8 ou Windows-1252."
+                f"{fichier} : fichier en UTF-16, enregistrez-le en UTF-8 ou Windows-1252."
             )
         for encodage in candidats:
             flux.seek(0)
@@ -188,7 +189,7 @@ def detecter_encodage(chemin: Path) -> str:
                 while bloc := flux.read(TAILLE_BLOC):
                     if b"\x00" in bloc:
                         raise LivraisonIllisible(
-                            f"{chemin.name} : fichier binaire (octet nul), ce n'est pas un CSV."
+                            f"{fichier} : fichier binaire (octet nul), ce n'est pas un CSV."
                         )
                     decodeur.decode(bloc)
                 decodeur.decode(b"", final=True)
@@ -196,7 +197,7 @@ def detecter_encodage(chemin: Path) -> str:
             except UnicodeDecodeError:
                 continue
     raise LivraisonIllisible(
-        f"{chemin.name} : encodage illisible (ni UTF-8 ni Windows-1252)."
+        f"{fichier} : encodage illisible (ni UTF-8 ni Windows-1252)."
     )
 
 
@@ -317,25 +318,31 @@ def _charger_texte(
     entete = _premiere_ligne(csv, "utf-8-sig")
     entetes = next(csv_module.reader([entete], delimiter=separateur))
     noms = correspondance_colonnes(table, entetes, fichier)
-    colonnes = ", ".join(f"'c{i}'" for i in range(len(noms)))
+    colonnes = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(noms)))
     try:
         con.execute(
             f"""
             create or replace temp table brut as
-            select row_number() over () as ligne_source, *
-            from read_csv(?, delim = ?, header = true, all_varchar = true, quote = '"',
-                          escape = '"', names = [{colonnes}], null_padding = false,
+            select row_number() over () + 1 as ligne_source, *
+            from read_csv(?, delim = ?, header = true, auto_detect = false, quote = '"',
+                          escape = '"', columns = {{{colonnes}}}, null_padding = false,
                           strict_mode = true, parallel = false)
             """,
             [str(csv), separateur],
         )
     except duckdb.Error as erreur:
-        message = str(erreur).splitlines()[0]
-        ligne = re.search(r"[Ll]ine:? (\d+)", str(erreur))
-        ou = f" vers la ligne {int(ligne.group(1))}" if ligne else ""
+        # DuckDB's message quotes the offending line: never repeat it (it may hold personal data).
+        texte = str(erreur)
+        ligne = re.search(r"Line:? (\d+)", texte)
+        champs = re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", texte)
+        ou = f" à la ligne {int(ligne.group(1))}" if ligne else ""
+        detail = (
+            f" : {champs.group(2)} champs au lieu de {champs.group(1)}"
+            if champs
+            else " (guillemet non fermé, fichier tronqué ou caractère invalide)"
+        )
         raise LivraisonIllisible(
-            f"{fichier} : structure CSV illisible{ou} (nombre de champs variable, guillemet "
-            f"non fermé ou fichier tronqué). Détail : {message[:200]}"
+            f"{fichier} : structure CSV illisible{ou}{detail}."
         ) from None
     return noms
 
@@ -466,7 +473,7 @@ def lire_table(
 ) -> TableLue:
     if chemin.stat().st_size == 0:
         raise LivraisonIllisible(f"{fichier} : fichier vide (pas même une ligne d'en-tête).")
-    encodage = detecter_encodage(chemin)
+    encodage = detecter_encodage(chemin, fichier)
     entete = _premiere_ligne(chemin, encodage)
     separateur = detecter_separateur(entete, fichier)
     csv = _en_utf8(chemin, encodage, dossier_tmp)

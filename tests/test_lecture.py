@@ -1,0 +1,189 @@
+"""Reading deliveries: every form the data contract allows, and clear refusals."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from capitalisation import lecture
+from capitalisation.erreurs import LivraisonIllisible
+
+ENTETE_MENAGES = (
+    "menage_id;projet_id;bailleur_id;cohorte;volet;date_orientation;date_debut_accompagnement;"
+    "date_fin_accompagnement;motif_fin;composition;tranche_age;tranche_ressources;loyer_mensuel;"
+    "taux_effort;departement;public_prioritaire;origine_orientation"
+)
+MENAGE_1 = "a1;declic;les_chalets;accompagne;maintien;15/01/2019;01/02/2019;;;isole;25_39;moins_1000;1 234,56;0,35;31;aucun;bailleur"
+MENAGE_2 = "a2;declic;les_chalets;Temoin;ACCES;2019-01-20;;;;monoparental;40_59;1000_1500;450;;31;dalo;siao"
+COMPTES = (
+    "menage_id,projet_id,mois,quittance,aide_logement,paiement,regularisation,solde_fin_mois,plan_apurement\n"
+    "a1,declic,2018-12,400.00,100,300,,0,non\n"
+    "a1,declic,01/2019,400.10,100,250,-10.05,40.05,OUI\n"
+    "a1,declic,2019-02,400.10,100,340.15,0,0,Vrai\n"
+)
+
+
+def ecrire(dossier: Path, nom: str, texte: str, encodage: str = "utf-8") -> None:
+    dossier.mkdir(parents=True, exist_ok=True)
+    (dossier / nom).write_bytes(texte.encode(encodage))
+
+
+def livraison_type(exports: Path, projet: str = "declic", date: str = "2020-06-30", **remplacements) -> Path:
+    dossier = exports / projet / date
+    fichiers = {
+        "menages.csv": (ENTETE_MENAGES.replace("menage_id", "Ménage_ID") + "\n" + MENAGE_1 + "\n" + MENAGE_2 + "\n", "cp1252"),
+        "comptes_mensuels.csv": (COMPTES, "utf-8-sig"),
+        "evenements.csv": ("menage_id;projet_id;date;type_evenement\na1;declic;2019-03-04;assignation\n", "utf-8"),
+        "contacts.csv": ("menage_id;projet_id;date;type_contact;honore;intervenant\n", "utf-8"),
+    }
+    fichiers.update(remplacements)
+    for nom, contenu in fichiers.items():
+        if contenu is not None:
+            texte, encodage = contenu
+            ecrire(dossier, nom, texte, encodage)
+    return dossier
+
+
+def lire(exports: Path, landing: Path) -> lecture.LivraisonLue:
+    (livraison,) = lecture.livraisons_en_usage(lecture.trouver_livraisons(exports))
+    return lecture.lire_livraison(livraison, landing)
+
+
+def table(landing: Path, nom: str) -> list[dict]:
+    con = duckdb.connect()
+    try:
+        curseur = con.execute(
+            f"select * from read_parquet('{landing}/{nom}/*.parquet') order by ligne_source"
+        )
+        noms = [d[0] for d in curseur.description]
+        return [dict(zip(noms, ligne)) for ligne in curseur.fetchall()]
+    finally:
+        con.close()
+
+
+def test_formats_francais_lus_et_types(tmp_path):
+    livraison_type(tmp_path / "exports")
+    lue = lire(tmp_path / "exports", tmp_path / "landing")
+    assert {t: lue.tables[t].lignes for t in lue.tables} == {
+        "menages": 2, "comptes_mensuels": 3, "evenements": 1, "contacts": 0,
+    }
+    assert lue.tables["menages"].encodage == "cp1252"
+    assert lue.tables["menages"].separateur == ";"
+    assert lue.tables["comptes_mensuels"].encodage == "utf-8-sig"
+    menages = table(tmp_path / "landing", "menages")
+    premier, second = menages
+    assert premier["date_orientation"] == dt.date(2019, 1, 15)
+    assert premier["loyer_mensuel"] == Decimal("1234.56")
+    assert premier["taux_effort"] == pytest.approx(0.35)
+    assert premier["date_fin_accompagnement"] is None
+    assert second["cohorte"] == "temoin" and second["volet"] == "acces"
+    assert second["date_orientation"] == dt.date(2019, 1, 20)
+    assert premier["date_extraction"] == dt.date(2020, 6, 30)
+    comptes = table(tmp_path / "landing", "comptes_mensuels")
+    assert [c["mois"] for c in comptes] == [dt.date(2018, 12, 1), dt.date(2019, 1, 1), dt.date(2019, 2, 1)]
+    assert [c["regularisation"] for c in comptes] == [Decimal("0"), Decimal("-10.05"), Decimal("0")]
+    assert [c["plan_apurement"] for c in comptes] == [False, True, True]
+    # line numbers of the delivered file, the header being line 1
+    assert [c["ligne_source"] for c in comptes] == [2, 3, 4]
+    assert sum(c["paiement"] for c in comptes) == Decimal("890.15")
+
+
+def test_entetes_casse_et_accents(tmp_path):
+    entete = ENTETE_MENAGES.replace("menage_id", "Ménage ID").replace("date_orientation", "DATE_ORIENTATION")
+    livraison_type(
+        tmp_path / "exports",
+        **{"menages.csv": (entete + "\n" + MENAGE_1 + "\n", "cp1252")},
+    )
+    lue = lire(tmp_path / "exports", tmp_path / "landing")
+    assert lue.tables["menages"].lignes == 1
+    assert table(tmp_path / "landing", "menages")[0]["menage_id"] == "a1"
+
+
+def test_milliers_avec_espace_insecable(tmp_path):
+    ligne = MENAGE_1.replace("1 234,56", "1\u00a0234,56")
+    livraison_type(tmp_path / "exports", **{"menages.csv": (ENTETE_MENAGES + "\n" + ligne + "\n", "utf-8")})
+    lire(tmp_path / "exports", tmp_path / "landing")
+    assert table(tmp_path / "landing", "menages")[0]["loyer_mensuel"] == Decimal("1234.56")
+
+
+def test_classeur_xlsx(tmp_path):
+    import xlsxwriter
+
+    dossier = tmp_path / "exports" / "declic" / "2020-06-30"
+    dossier.mkdir(parents=True)
+    classeur = xlsxwriter.Workbook(str(dossier / "export.xlsx"))
+    date = classeur.add_format({"num_format": "dd/mm/yyyy"})
+    feuilles = {
+        "menages": [ENTETE_MENAGES.split(";"), MENAGE_2.split(";")],
+        "comptes_mensuels": [l.split(",") for l in COMPTES.strip().splitlines()[:2]],
+        "evenements": [["menage_id", "projet_id", "date", "type_evenement"],
+                       ["a2", "declic", dt.datetime(2019, 3, 4), "assignation"]],
+        "contacts": [["menage_id", "projet_id", "date", "type_contact", "honore", "intervenant"]],
+    }
+    for nom, lignes in feuilles.items():
+        feuille = classeur.add_worksheet(nom.capitalize())
+        for i, ligne in enumerate(lignes):
+            for j, valeur in enumerate(ligne):
+                if isinstance(valeur, dt.datetime):
+                    feuille.write_datetime(i, j, valeur, date)
+                elif nom == "menages" and i > 0 and j == 12:
+                    feuille.write_number(i, j, 450.1)
+                else:
+                    feuille.write(i, j, valeur)
+    classeur.close()
+    lue = lire(tmp_path / "exports", tmp_path / "landing")
+    assert lue.tables["evenements"].fichier.endswith("export.xlsx:evenements")
+    assert table(tmp_path / "landing", "evenements")[0]["date"] == dt.date(2019, 3, 4)
+    assert table(tmp_path / "landing", "menages")[0]["loyer_mensuel"] == Decimal("450.10")
+
+
+def test_la_plus_recente_extraction_est_en_usage(tmp_path):
+    livraison_type(tmp_path / "exports", date="2019-06-30")
+    livraison_type(tmp_path / "exports", date="2019-12-31")
+    livraison_type(tmp_path / "exports", projet="solide_r", date="2014-01-31")
+    livraisons = lecture.trouver_livraisons(tmp_path / "exports")
+    assert len(livraisons) == 3
+    en_usage = lecture.livraisons_en_usage(livraisons)
+    assert [(l.projet_id, l.date_extraction.isoformat()) for l in en_usage] == [
+        ("declic", "2019-12-31"), ("solide_r", "2014-01-31"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("remplacements", "attendu"),
+    [
+        ({"contacts.csv": None}, "fichiers manquant(e)s : contacts.csv"),
+        ({"menages.csv": ("", "utf-8")}, "menages.csv : fichier vide"),
+        ({"menages.csv": (ENTETE_MENAGES.replace(";taux_effort", "") + "\n", "utf-8")},
+         "menages.csv : colonnes manquantes : taux_effort"),
+        ({"menages.csv": (ENTETE_MENAGES + ";nom\n", "utf-8")}, "colonnes hors contrat : nom"),
+        ({"menages.csv": (ENTETE_MENAGES + ";cohorte\n", "utf-8")}, "colonnes en double : cohorte"),
+        ({"menages.csv": (ENTETE_MENAGES + "\n" + MENAGE_1.replace("15/01/2019", "31/02/2019") + "\n", "utf-8")},
+         "colonne date_orientation : 1 ligne(s) (2) ne sont pas une date"),
+        ({"comptes_mensuels.csv": (COMPTES.replace("400.10,100,250", "400.101,100,250"), "utf-8")},
+         "colonne quittance : 1 ligne(s) (3) ne sont pas un montant"),
+        ({"comptes_mensuels.csv": (COMPTES.replace(",OUI", ",peut-être"), "utf-8")},
+         "colonne plan_apurement : 1 ligne(s) (3) ne sont pas oui/non"),
+        ({"menages.csv": (ENTETE_MENAGES + "\n" + MENAGE_1 + ";en trop\n", "utf-8")},
+         "structure CSV illisible à la ligne 2 : 18 champs au lieu de 17"),
+        ({"menages.csv": ("\x00\x01\x02binaire", "latin-1")}, "fichier binaire"),
+    ],
+)
+def test_livraison_illisible_message_clair(tmp_path, remplacements, attendu):
+    livraison_type(tmp_path / "exports", **remplacements)
+    with pytest.raises(LivraisonIllisible) as erreur:
+        lire(tmp_path / "exports", tmp_path / "landing")
+    assert attendu in str(erreur.value)
+    assert "declic/2020-06-30" in str(erreur.value)
+    # nothing of a failed delivery lands
+    assert not list((tmp_path / "landing").rglob("*.parquet")) if (tmp_path / "landing").exists() else True
+
+
+def test_dossier_mal_nomme(tmp_path):
+    livraison_type(tmp_path / "exports", date="30-06-2020")
+    with pytest.raises(LivraisonIllisible, match="AAAA-MM-JJ"):
+        lecture.trouver_livraisons(tmp_path / "exports")
