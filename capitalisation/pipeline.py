@@ -171,17 +171,19 @@ def lire_livraisons(exports: Path, landing: Path) -> list[BilanLivraison]:
 # --------------------------------------------------------------------------- build
 
 
-def construire_entrepot(entrepot: Path, landing: Path) -> None:
+def construire_entrepot(entrepot: Path, landing: Path, variables: dict | None = None) -> None:
     """Build into a new file, then swap it in; the previous warehouse is untouched on failure."""
     from capitalisation import entrepot as dbt_entrepot
 
+    variables = {"horizon_mois": config.HORIZON_MOIS, **(variables or {})}
     nouveau = entrepot.with_name(f".{entrepot.name}.construction")
     for reste in (nouveau, nouveau.with_name(nouveau.name + ".wal")):
         reste.unlink(missing_ok=True)
     with tempfile.TemporaryDirectory(prefix="dbt-") as travail, progression() as barre:
         tache = barre.add_task("Construction de l'entrepôt (dbt)", total=None)
         resultat = dbt_entrepot.construire(
-            nouveau, landing, Path(travail), progression=lambda _noeud: barre.advance(tache)
+            nouveau, landing, Path(travail), variables=variables,
+            progression=lambda _noeud: barre.advance(tache),
         )
     if not resultat.succes:
         nouveau.unlink(missing_ok=True)
@@ -189,11 +191,26 @@ def construire_entrepot(entrepot: Path, landing: Path) -> None:
             "la construction de l'entrepôt a échoué ; l'entrepôt précédent reste en place.\n  "
             + "\n  ".join(resultat.echecs[:20])
         )
-    etapes_apres_dbt(nouveau)
+    etapes_apres_dbt(nouveau, variables["horizon_mois"])
+    finaliser(nouveau)
     os.replace(nouveau, entrepot)
 
 
-def etapes_apres_dbt(entrepot: Path) -> None:
+def finaliser(fichier: Path) -> None:
+    """Checkpoint the new warehouse so that it is one self-contained file before the swap."""
+    import duckdb
+
+    con = duckdb.connect(str(fichier))
+    try:
+        con.execute("checkpoint")
+    finally:
+        con.close()
+    wal = fichier.with_name(fichier.name + ".wal")
+    if wal.exists():
+        raise ErreurUtilisateur(f"l'entrepôt en construction {fichier} n'a pas pu être finalisé.")
+
+
+def etapes_apres_dbt(entrepot: Path, horizon_mois: int) -> None:
     """Statistics written back into the new warehouse before it replaces the previous one."""
     try:
         from capitalisation.evaluation.entrepot import evaluer_entrepot
@@ -205,7 +222,7 @@ def etapes_apres_dbt(entrepot: Path) -> None:
         tache = barre.add_task("Comparaisons accompagnés / témoins", total=None)
         con = duckdb.connect(str(entrepot))
         try:
-            evaluer_entrepot(con)
+            evaluer_entrepot(con, horizon_mois=horizon_mois)
         finally:
             con.close()
         barre.update(tache, total=1, completed=1)

@@ -41,7 +41,7 @@ final as (
         cast(n as integer) as n,
         cast(case when nature = 'proportion' then k end as integer) as k,
         case when nature = 'proportion' then k / cast(nullif(n, 0) as double)
-            else cast(moyenne as double) end as valeur,
+            else cast(total as double) / nullif(menages, 0) end as valeur,
         case when nature = 'proportion' then {{ wilson_bas('k', 'n') }}
             when n > 1 then cast(moyenne as double) - {{ var('z_95') }} * ecart_type / sqrt(n)
         end as ic_bas,

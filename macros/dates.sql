@@ -12,10 +12,13 @@
     {{ dbt.datediff(debut, fin, 'month') }}
 {%- endmacro %}
 
-{#- Whole months between two dates: 2019-01-15 → 2019-03-14 is 1, → 2019-03-15 is 2. -#}
+{#- Whole months between two dates: the largest n with debut + n months ≤ fin, adding months
+    clipping to the month's end (2019-01-15 → 2019-03-14 is 1, → 2019-03-15 is 2; 2019-01-31 →
+    2019-02-28 is 1). -#}
 {% macro mois_entiers(debut, fin) -%}
     ({{ dbt.datediff(debut, fin, 'month') }}
-        - case when extract(day from {{ fin }}) < extract(day from {{ debut }}) then 1 else 0 end)
+        - case when {{ dbt.dateadd('month', dbt.datediff(debut, fin, 'month'), debut) }} > {{ fin }}
+            then 1 else 0 end)
 {%- endmacro %}
 
 {% macro dernier_jour_du_mois(date_expr) -%}

@@ -1,4 +1,8 @@
-{#- Meetings of the accompaniment (home visits and office appointments), one row per household and frame. -#}
+{#-
+    Meetings of the accompaniment (home visits and office appointments), one row per
+    household and frame: every such contact of the delivery counts, whatever its date
+    (indicators.md sets no date bound on rdv).
+-#}
 with
 
 cadres as (
@@ -26,7 +30,6 @@ final as (
         on cadres.projet_id = contacts.projet_id
         and cadres.menage_id = contacts.menage_id
     where contacts.type_contact in ('visite_domicile', 'rdv_bureau')
-        and contacts.date_contact <= cadres.date_resultat
     group by cadres.projet_id, cadres.menage_id, cadres.cadre
 
 )

@@ -106,14 +106,14 @@ final as (
 
     select
         *,
-        coalesce(dette_entree > 0, false) as en_dette_entree,
+        dette_entree > 0 as en_dette_entree,
         case
-            when not coalesce(dette_entree > 0, false) then false
-            when dette_sortie is not null then dette_sortie <= 0
+            when dette_entree <= 0 then false
+            when dette_entree > 0 and dette_sortie is not null then dette_sortie <= 0
         end as dette_resorbee,
         case
-            when not coalesce(dette_entree > 0, false) then false
-            when dette_sortie is not null then dette_sortie < dette_entree
+            when dette_entree <= 0 then false
+            when dette_entree > 0 and dette_sortie is not null then dette_sortie < dette_entree
         end as dette_reduite,
         en_procedure and not expulse and not depart_volontaire as expulsion_evitee,
         not expulse and not depart_volontaire as maintien

@@ -1,0 +1,186 @@
+"""The warehouse against hand-computed backtests and the independent oracle.
+
+Each backtest delivery is read and built into its own warehouse; every household-level
+and project-level value of the marts must equal the figures computed by hand (and the
+oracle's, computed straight from indicators.md in plain Python).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from capitalisation import pipeline
+
+from . import oracle
+
+BACKTESTS = Path(__file__).parent / "backtests"
+CAS = sorted(p.name for p in BACKTESTS.iterdir() if (p / "exports").is_dir())
+
+
+def construire(exports: Path, dossier: Path, horizon: int | None = None) -> Path:
+    entrepot = dossier / "entrepot.duckdb"
+    landing = pipeline.dossier_landing(entrepot)
+    bilans = pipeline.lire_livraisons(exports, landing)
+    assert all(b.statut in ("lue", "ignoree") for b in bilans), [b.raisons for b in bilans]
+    variables = {"horizon_mois": horizon} if horizon else None
+    pipeline.construire_entrepot(entrepot, landing, variables=variables)
+    return entrepot
+
+
+def lignes(entrepot: Path, requete: str) -> list[dict]:
+    con = duckdb.connect(str(entrepot), read_only=True)
+    try:
+        curseur = con.execute(requete)
+        noms = [d[0] for d in curseur.description]
+        return [dict(zip(noms, ligne)) for ligne in curseur.fetchall()]
+    finally:
+        con.close()
+
+
+def attendu_csv(chemin: Path) -> list[dict]:
+    return pd.read_csv(chemin, dtype=str, keep_default_na=False).to_dict("records")
+
+
+def convertir(texte: str, exemple):
+    """A hand-written CSV cell in the type of the warehouse's value."""
+    if texte == "":
+        return None
+    if isinstance(exemple, bool):
+        return texte.lower() == "true"
+    if isinstance(exemple, Decimal):
+        return Decimal(texte)
+    if isinstance(exemple, dt.date):
+        return dt.date.fromisoformat(texte)
+    if isinstance(exemple, int):
+        return int(texte)
+    if isinstance(exemple, float):
+        return float(texte)
+    return texte
+
+
+def comparer(obtenu: dict, attendu: dict, cle: str, tolerance: float = 0.0) -> list[str]:
+    ecarts = []
+    for colonne, texte in attendu.items():
+        if colonne not in obtenu:
+            continue
+        valeur = obtenu[colonne]
+        attendue = convertir(texte, valeur) if valeur is not None else (None if texte == "" else texte)
+        if isinstance(valeur, float) and attendue is not None:
+            if not math.isclose(valeur, attendue, abs_tol=tolerance or 1e-9):
+                ecarts.append(f"{cle} {colonne}: {valeur} != {attendue}")
+        elif valeur != attendue:
+            ecarts.append(f"{cle} {colonne}: {valeur!r} != {texte!r}")
+    return ecarts
+
+
+@pytest.fixture(scope="module")
+def entrepots(tmp_path_factory):
+    construits = {}
+
+    def obtenir(cas: str, horizon: int | None = None) -> Path:
+        if (cas, horizon) not in construits:
+            dossier = tmp_path_factory.mktemp(f"{cas}-{horizon or 'defaut'}")
+            construits[(cas, horizon)] = construire(BACKTESTS / cas / "exports", dossier, horizon)
+        return construits[(cas, horizon)]
+
+    return obtenir
+
+
+@pytest.mark.parametrize("cas", CAS)
+def test_indicateurs_menage_egaux_au_calcul_a_la_main(entrepots, cas):
+    entrepot = entrepots(cas)
+    obtenus = {
+        (r["projet_id"], r["menage_id"]): r
+        for r in lignes(entrepot, "select * from fct_indicateurs_menage")
+    }
+    attendus = attendu_csv(BACKTESTS / cas / "attendu_menages.csv")
+    assert sorted(obtenus) == sorted((a["projet_id"], a["menage_id"]) for a in attendus)
+    ecarts = []
+    for attendu in attendus:
+        cle = (attendu["projet_id"], attendu["menage_id"])
+        ecarts += comparer(obtenus[cle], attendu, str(cle))
+    assert not ecarts, "\n".join(ecarts)
+
+
+@pytest.mark.parametrize("cas", CAS)
+def test_indicateurs_projet_egaux_au_calcul_a_la_main(entrepots, cas):
+    entrepot = entrepots(cas)
+    obtenus = {
+        (r["projet_id"], r["indicateur"]): r
+        for r in lignes(entrepot, "select * from fct_indicateurs_projet")
+    }
+    ecarts = []
+    for attendu in attendu_csv(BACKTESTS / cas / "attendu_projet.csv"):
+        cle = (attendu["projet_id"], attendu["indicateur"])
+        if attendu["n"] in ("", "0"):
+            assert cle not in obtenus or obtenus[cle]["n"] == 0, cle
+            continue
+        obtenu = dict(obtenus[cle])
+        if attendu["indicateur"] == "gain_energie_eur":
+            attendu = {"n": attendu["n"], "valeur": attendu["valeur"]}
+        ecarts += comparer(obtenu, attendu, str(cle), tolerance=5e-5)
+    assert not ecarts, "\n".join(ecarts)
+
+
+@pytest.mark.parametrize("cas", CAS)
+def test_entrepot_egal_a_l_oracle(entrepots, cas):
+    """Every household value equals the oracle's, computed from the same landing files."""
+    entrepot = entrepots(cas)
+    tables, dates = oracle.lire_landing(pipeline.dossier_landing(entrepot))
+    attendus = oracle.indicateurs_menage(tables, dates)
+    obtenus = {
+        (r["projet_id"], r["menage_id"]): r
+        for r in lignes(entrepot, "select * from fct_indicateurs_menage")
+    }
+    assert len(obtenus) == len(attendus)
+    ecarts = []
+    for attendu in attendus.to_dict("records"):
+        cle = (attendu["projet_id"], attendu["menage_id"])
+        for colonne in oracle.COLONNES_MENAGE:
+            if colonne not in obtenus[cle]:
+                continue
+            a, o = attendu[colonne], obtenus[cle][colonne]
+            a = None if a is None or a is pd.NA or (isinstance(a, float) and math.isnan(a)) else a
+            if isinstance(a, pd.Timestamp):
+                a = a.date()
+            if o != a and not (o is not None and a is not None and o == type(o)(a)):
+                ecarts.append(f"{cle} {colonne}: entrepôt {o!r}, oracle {a!r}")
+    assert not ecarts, "\n".join(ecarts[:30])
+
+
+def test_cadre_comparaison_a_deux_horizons(entrepots):
+    cas = "08_cohorte_horizon"
+    attendus = attendu_csv(BACKTESTS / cas / "attendu_cohorte.csv")
+    for horizon in sorted({int(a["horizon_mois"]) for a in attendus}):
+        entrepot = entrepots(cas, horizon if horizon != 12 else None)
+        obtenus = {
+            (r["projet_id"], r["menage_id"]): r
+            for r in lignes(entrepot, "select * from fct_cohorte_comparaison")
+        }
+        ceux_ci = [a for a in attendus if int(a["horizon_mois"]) == horizon]
+        assert sorted(obtenus) == sorted((a["projet_id"], a["menage_id"]) for a in ceux_ci)
+        ecarts = []
+        for attendu in ceux_ci:
+            cle = (attendu["projet_id"], attendu["menage_id"])
+            ecarts += comparer(obtenus[cle], attendu, f"H={horizon} {cle}")
+        assert not ecarts, "\n".join(ecarts)
+
+
+def test_nouvelle_extraction_remplace_l_ancienne(entrepots):
+    entrepot = entrepots("09_livraisons_successives")
+    extractions = lignes(
+        entrepot,
+        "select projet_id, min(date_extraction) as premiere, max(date_extraction) as derniere "
+        "from stg_livraisons__menages group by projet_id order by projet_id",
+    )
+    assert all(e["premiere"] == e["derniere"] for e in extractions)
+    dossiers = sorted((BACKTESTS / "09_livraisons_successives" / "exports" / "zero_expulsion").iterdir())
+    plus_recente = dt.date.fromisoformat(dossiers[-1].name)
+    assert {e["projet_id"]: e["derniere"] for e in extractions}["zero_expulsion"] == plus_recente
