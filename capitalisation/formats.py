@@ -46,11 +46,12 @@ def euros(montant, decimales: int = 0) -> str:
 
 
 def intervalle(bas, haut, en_pourcentage: bool = True) -> str:
-    """« [88 % ; 96 %] »."""
-    if bas is None or haut is None:
+    """« [88 % ; 96 %] », or for amounts « [7,95 € ; 9,40 €] »."""
+    if bas is None or haut is None or bas != bas or haut != haut:
         return "–"
-    f = pourcentage if en_pourcentage else nombre
-    return f"[{f(bas)} ; {f(haut)}]"
+    if en_pourcentage:
+        return f"[{pourcentage(bas)} ; {pourcentage(haut)}]"
+    return f"[{euros(bas, 2)} ; {euros(haut, 2)}]"
 
 
 def mois_annee(date: dt.date) -> str:

@@ -39,12 +39,11 @@ def lignes_resume(con: duckdb.DuckDBPyConnection) -> list[dict]:
         select
             indicateurs.projet_id, indicateurs.indicateur, indicateurs.nature,
             indicateurs.n, indicateurs.k, indicateurs.valeur, indicateurs.ic_bas, indicateurs.ic_haut,
-            publies.valeur_publiee, publies.comparaison, publies.statut
+            publies.valeur_publiee, publies.type_valeur, publies.comparaison, publies.statut
         from fct_indicateurs_projet as indicateurs
         left join fct_reconciliation as publies
             on indicateurs.projet_id = publies.projet_id
             and indicateurs.indicateur = publies.indicateur
-            and publies.type_valeur = 'proportion'
         where indicateurs.indicateur in ({codes})
         order by indicateurs.projet_id
         """
@@ -52,17 +51,22 @@ def lignes_resume(con: duckdb.DuckDBPyConnection) -> list[dict]:
 
 
 def _cellules(ligne: dict) -> tuple[str, str, str]:
-    """(recomputed value, interval, n) with statistical secrecy applied."""
-    n = ligne["n"]
+    """(k / n, recomputed value, interval) with statistical secrecy applied: a proportion
+    is hidden when its denominator is small or when k or n − k is a small count."""
+    n, k = ligne["n"], ligne["k"]
     if ligne["nature"] == "montant":
         if proportion_secrete(n):
-            return SECRET, "", SECRET
-        return formats.euros(ligne["valeur"], 2), formats.intervalle(
+            return SECRET, SECRET, ""
+        return formats.nombre(n), formats.euros(ligne["valeur"], 2), formats.intervalle(
             ligne["ic_bas"], ligne["ic_haut"], en_pourcentage=False
-        ), str(n)
-    if proportion_secrete(n) or effectif_secret(ligne["k"]) or effectif_secret(n - ligne["k"]):
-        return SECRET, "", SECRET if proportion_secrete(n) else str(n)
-    return formats.pourcentage(ligne["valeur"]), formats.intervalle(ligne["ic_bas"], ligne["ic_haut"]), str(n)
+        )
+    if proportion_secrete(n) or effectif_secret(k) or effectif_secret(n - k):
+        return SECRET, SECRET, ""
+    return (
+        f"{formats.nombre(k)} / {formats.nombre(n)}",
+        formats.pourcentage(ligne["valeur"]),
+        formats.intervalle(ligne["ic_bas"], ligne["ic_haut"]),
+    )
 
 
 def _effectif(k) -> str:
@@ -80,18 +84,21 @@ def afficher_resume(entrepot: Path) -> None:
         con.close()
     libelles = dict(INDICATEURS_RESUME)
     tableau = Table(title="Indicateurs recalculés à partir des livraisons (IC à 95 %, Wilson)")
-    for titre in ("Projet", "Indicateur", "n", "Recalculé", "IC 95 %", "Publié", "Statut"):
-        tableau.add_column(titre, justify="right" if titre in ("n", "Recalculé") else "left")
+    for titre in ("Projet", "Indicateur", "k / n", "Recalculé", "IC 95 %", "Publié", "Statut"):
+        tableau.add_column(titre, justify="right" if titre in ("k / n", "Recalculé") else "left")
     projet_precedent = None
     for ligne in sorted(lignes, key=lambda r: (r["projet_id"], list(libelles).index(r["indicateur"]))):
         projet = ligne["projet_id"]
         if projet != projet_precedent and projet_precedent is not None:
             tableau.add_section()
-        valeur, ic, n = _cellules(ligne)
+        k_n, valeur, ic = _cellules(ligne)
         publie = ""
         if pd.notna(ligne["valeur_publiee"]):
-            prefixe = "≥ " if ligne["comparaison"] == "au_moins" else ""
-            publie = prefixe + formats.pourcentage(ligne["valeur_publiee"])
+            prefixe = {"au_moins": "≥ ", "environ": "≈ "}.get(ligne["comparaison"], "")
+            if ligne["type_valeur"] == "proportion":
+                publie = prefixe + formats.pourcentage(ligne["valeur_publiee"])
+            else:
+                publie = prefixe + formats.nombre(ligne["valeur_publiee"]) + " ménages"
         statut = STATUTS.get(ligne["statut"], "") if publie else ""
         titre_projet = ""
         if projet != projet_precedent:
@@ -100,6 +107,6 @@ def afficher_resume(entrepot: Path) -> None:
                 f"{projet}\n{_effectif(e.get('menages_accompagnes', 0))} accompagnés"
                 f" / {_effectif(e.get('menages_orientes', 0))} orientés"
             )
-        tableau.add_row(titre_projet, libelles[ligne["indicateur"]], n, valeur, ic, publie, statut)
+        tableau.add_row(titre_projet, libelles[ligne["indicateur"]], k_n, valeur, ic, publie, statut)
         projet_precedent = projet
     sortie.print(tableau)

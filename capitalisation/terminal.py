@@ -5,8 +5,11 @@ from __future__ import annotations
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-console = Console(stderr=True, highlight=False)
-sortie = Console(highlight=False)
+import sys
+
+# Tables need room: when the output is not a terminal (a log, a pipe), lay them out on 140 columns.
+console = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 140)
+sortie = Console(highlight=False, width=None if sys.stdout.isatty() else 140)
 
 
 def progression() -> Progress:

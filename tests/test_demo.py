@@ -427,8 +427,9 @@ def test_declic(demo):
     en_cours = (menages["date_debut_accompagnement"].notna()
                 & menages["date_fin_accompagnement"].isna())
     assert en_cours.sum() == 13
-    adhesion = ((menages["motif_fin"] == "objectifs_atteints") | en_cours).mean()
+    adhesion = menages["date_debut_accompagnement"].notna().mean()
     assert 0.6 <= adhesion <= 0.73
+    assert ((menages["motif_fin"] == "objectifs_atteints") | en_cours).sum() == round(adhesion * 67)
     reloges = evenements.loc[evenements["type_evenement"].isin(["relogement", "mutation"]),
                              "menage_id"].nunique()
     assert 0.25 <= reloges / 67 <= 0.4

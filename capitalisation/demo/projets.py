@@ -307,14 +307,19 @@ def declic(graine: int) -> ProjetGenere:
             fin = min(fin, extraction - dt.timedelta(days=entier_uniforme(r, 1, 20)))
             fin = max(fin, debut)
             motif = classe
+        # The households rehoused or reoriented never signed the accompaniment contract:
+        # adhesion (a start date) is about 2/3, as the project published.
+        engage = classe not in ("relogement", "autre")
         menage = nouveau_menage(
             graine=graine, projet_id=projet_id, numero=numero, bailleur_id="les_chalets",
             departement="31", cohorte="accompagne", volet="maintien", orientation=orientation,
-            debut=debut, fin=fin, motif=motif, profil=profil, trajectoire=trajectoire,
+            debut=debut if engage else None, fin=fin if engage else None,
+            motif=motif if engage else None, profil=profil, trajectoire=trajectoire,
             loyer_mensuel=loyer_index(sc, trajectoire, m0), classe=classe,
         )
-        menage.contacts = tirer_contacts(r, CONTACTS_DECLIC, debut, fin or extraction,
-                                         fin is not None)
+        if engage:
+            menage.contacts = tirer_contacts(r, CONTACTS_DECLIC, debut, fin or extraction,
+                                             fin is not None)
         menages.append(menage)
     projet = ProjetGenere(projet_id, {extraction: ordonner(menages)}, FORMAT_DECLIC,
                           consommations=False)
@@ -325,13 +330,15 @@ def declic(graine: int) -> ProjetGenere:
             "motifs_fin": quotas_termines,
         },
         "correspondance_publie": {
-            "67 ménages suivis": "67 ménages accompagne, tous avec date_debut_accompagnement "
-            "(l'adhésion au sens de indicators.md vaut donc 100 %)",
+            "67 ménages suivis": "67 ménages accompagne orientés vers le dispositif",
             "13 encore en cours": "date_fin_accompagnement vide pour 13 ménages",
-            "2/3 ont adhéré et sont revenus à une gestion courante": "motif_fin "
-            "objectifs_atteints (32) ou accompagnement en cours (13) : 45 / 67",
-            "1/3 relogés ou réorientés": "motif_fin relogement (16) ou autre (6, réorientation "
-            "vers un logement relais), chacun avec un événement relogement ou mutation : 22 / 67",
+            "2/3 ont adhéré et sont revenus à une gestion courante": "date de début "
+            "d'accompagnement (adhésion) : motif_fin objectifs_atteints (32) ou accompagnement "
+            "en cours (13) : 45 / 67",
+            "1/3 relogés ou réorientés": "22 ménages sans date de début (réorientés avant de "
+            "signer le contrat d'accompagnement), chacun avec un événement relogement ou "
+            "mutation : 22 / 67 ; l'indicateur relogement, calculé parmi les ménages ayant "
+            "adhéré, ne peut donc pas retrouver ce tiers",
             "toutes les expulsions évitées": "aucun expulsion_realisee (concours de la force "
             "publique jamais accordé) ; une partie des ménages est en procédure",
         },
