@@ -1,0 +1,186 @@
+"""`capitalisation comparer` end to end: French CSV in, French text or JSON out."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.api as sm
+
+from capitalisation.cli import main
+from capitalisation.evaluation import commande
+from capitalisation.evaluation import statistiques as st
+
+DONNEES = Path(__file__).parent / "donnees" / "evaluation"
+COHORTE = DONNEES / "cohorte_fr.csv"
+
+
+def _reference() -> pd.DataFrame:
+    """The fixture read independently with pandas' own French-convention options."""
+    return pd.read_csv(COHORTE, sep=";", decimal=",", thousands=" ", encoding="cp1252")
+
+
+def _comparer(capsys, *options):
+    code = main(["comparer", str(COHORTE), "--traitement", "accompagne", *options])
+    sortie = capsys.readouterr()
+    return code, sortie.out, sortie.err
+
+
+def test_lecture_csv_conventions_francaises():
+    table = commande.lire_table(COHORTE)
+    ref = _reference()
+    assert table.columns.tolist() == ref.columns.tolist()
+    assert table["dette_sortie"].tolist() == pytest.approx(ref["dette_sortie"].tolist())
+    assert table["taux_effort"].isna().sum() == ref["taux_effort"].isna().sum() > 0
+    assert "accès" in set(table["volet"])                        # Windows-1252 decoded
+    assert table["loyer_a_jour"].isna().sum() == 1
+
+
+def test_lecture_csv_virgule_utf8(tmp_path):
+    chemin = tmp_path / "t.csv"
+    chemin.write_text("t,y,x\n1,oui,1.5\n0,non,2.25\n", encoding="utf-8-sig")
+    table = commande.lire_table(chemin)
+    assert table["x"].tolist() == [1.5, 2.25] and table.columns[0] == "t"
+
+
+def test_lecture_texte_separe_par_des_espaces(tmp_path):
+    chemin = tmp_path / "nsw.txt"
+    chemin.write_text("treat age re78\n1.0  37.0  9930.046\n0.0 22.0 0.0\n", encoding="ascii")
+    table = commande.lire_table(chemin)
+    assert table.columns.tolist() == ["treat", "age", "re78"]
+    assert table["re78"].tolist() == [9930.046, 0.0]
+
+
+def test_sortie_lisible(capsys):
+    code, sortie, erreur = _comparer(capsys, "--resultat", "loyer_a_jour,dette_sortie",
+                                     "--covariables", "volet,dette_entree_mois,taux_effort",
+                                     "--grappe", "bailleur")
+    assert code == 0 and erreur == ""
+    ref = _reference()
+    connus = ref[ref["loyer_a_jour"].notna()]
+    y = (connus["loyer_a_jour"] == "oui").astype(int)
+    t = connus["accompagne"]
+    k_t, n_t = int(y[t == 1].sum()), int((t == 1).sum())
+    k_c, n_c = int(y[t == 0].sum()), int((t == 0).sum())
+    d, _, _ = st.difference_newcombe(k_t, n_t, k_c, n_c)
+    for attendu in ("Équilibre des covariables", "Différence brute (intervalle de Newcombe)",
+                    "Effet marginal moyen (logit ajusté)", "Régression linéaire ajustée",
+                    "Pondération inverse", "Puissance : avec ces effectifs",
+                    "Résultat « loyer_a_jour » (binaire)", "Résultat « dette_sortie » (continu)",
+                    "grappes_peu_nombreuses", "volet", "accès", "Avertissements"):
+        assert attendu in sortie, attendu
+    assert f"{100 * d:+.1f} pts".replace(".", ",") in sortie
+    assert f"{100 * k_t / n_t:.1f} %".replace(".", ",") in sortie
+    assert "Traceback" not in sortie
+
+
+def test_sortie_json(capsys):
+    code, sortie, _ = _comparer(capsys, "--resultat", "loyer_a_jour,dette_sortie",
+                                "--covariables", "volet,dette_entree_mois,taux_effort",
+                                "--grappe", "bailleur", "--json")
+    assert code == 0
+    donnees = json.loads(sortie)
+    assert donnees["n_menages"] == 48 and donnees["types"] == {"loyer_a_jour": "binaire",
+                                                               "dette_sortie": "continu"}
+    lignes = {(e["resultat"], e["methode"]): e for e in donnees["estimations"]}
+    assert set(lignes) == {
+        ("loyer_a_jour", m) for m in ("difference_brute", "rapport_risques", "logit_effet_marginal",
+                                      "ipw_att", "puissance_mdd")
+    } | {("dette_sortie", m) for m in ("difference_moyennes", "ols_ajuste", "ipw_att",
+                                       "puissance_mdd")}
+    brute = lignes[("loyer_a_jour", "difference_brute")]
+    assert isinstance(brute["estimation"], float) and isinstance(brute["n_traites"], int)
+    assert brute["ess"] is None and brute["horizon_mois"] is None      # NaN/NA -> null
+    assert brute["n_traites"] + brute["n_temoins"] == 47
+    ref = _reference()
+    moyennes = ref.groupby("accompagne")["dette_sortie"].mean()
+    assert lignes[("dette_sortie", "difference_moyennes")]["estimation"] == pytest.approx(
+        moyennes[1] - moyennes[0])
+    assert {e["covariable"] for e in donnees["equilibre"]} == {"volet", "dette_entree_mois",
+                                                                "taux_effort"}
+    assert donnees["puissance"][0]["taille_necessaire_par_groupe"] > 0
+    assert "NaN" not in sortie
+
+
+def test_colonne_absente(capsys):
+    code, sortie, erreur = _comparer(capsys, "--resultat", "loyer_a_jour", "--covariables",
+                                     "volet,inconnue")
+    assert code == 1 and sortie == ""
+    assert "Erreur : colonne « inconnue » absente du fichier" in erreur
+    assert "Traceback" not in erreur
+
+
+def test_resultat_aussi_covariable(capsys):
+    code, _, erreur = _comparer(capsys, "--resultat", "loyer_a_jour", "--covariables",
+                                "volet,loyer_a_jour")
+    assert code == 1 and "à la fois un résultat et une covariable" in erreur
+
+
+def test_traitement_non_binaire(capsys, tmp_path):
+    chemin = tmp_path / "t.csv"
+    chemin.write_text("t;y\n1;1\n2;0\n0;1\n", encoding="utf-8")
+    code = main(["comparer", str(chemin), "--traitement", "t", "--resultat", "y"])
+    erreur = capsys.readouterr().err
+    assert code == 1 and "doit valoir 0 (témoin) ou 1 (accompagné)" in erreur and "2" in erreur
+
+
+def test_fichier_introuvable(capsys, tmp_path):
+    code = main(["comparer", str(tmp_path / "absent.csv"), "--traitement", "t", "--resultat", "y"])
+    assert code == 1 and "fichier introuvable" in capsys.readouterr().err
+
+
+def _lalonde_synthetique(n=445, graine=1986):
+    """A table shaped like the NSW experimental sample (synthetic values)."""
+    rng = np.random.default_rng(graine)
+    treat = (rng.random(n) < 185 / 445).astype(int)
+    age = rng.integers(17, 55, n)
+    educ = rng.integers(3, 17, n)
+    black = (rng.random(n) < 0.8).astype(int)
+    hisp = ((rng.random(n) < 0.5) & (black == 0)).astype(int)
+    married = (rng.random(n) < 0.17).astype(int)
+    nodegr = (educ < 12).astype(int)
+    re74 = np.round(np.where(rng.random(n) < 0.7, 0, rng.gamma(1.5, 3000, n)), 2)
+    re75 = np.round(np.where(rng.random(n) < 0.6, 0, rng.gamma(1.5, 2500, n)), 2)
+    re78 = np.round(np.maximum(0, 1700 * treat + 50 * age + 300 * educ + 0.2 * re75
+                               + rng.normal(0, 6000, n)), 2)
+    return pd.DataFrame({"treat": treat, "age": age, "educ": educ, "black": black, "hisp": hisp,
+                             "married": married, "nodegr": nodegr, "re74": re74, "re75": re75, "re78": re78})
+
+
+def test_resultat_continu_ols_et_ipw(capsys, tmp_path):
+    table = _lalonde_synthetique()
+    chemin = tmp_path / "nsw.csv"
+    table.to_csv(chemin, sep=";", decimal=",", index=False, encoding="cp1252")
+    covariables = ["age", "educ", "black", "hisp", "married", "nodegr", "re74", "re75"]
+    code = main(["comparer", str(chemin), "--traitement", "treat", "--resultat", "re78",
+                 "--covariables", ",".join(covariables), "--json"])
+    assert code == 0
+    lignes = {e["methode"]: e for e in json.loads(capsys.readouterr().out)["estimations"]}
+    # OLS adjusted: the coefficient of treat in re78 ~ treat + covariates.
+    x = sm.add_constant(table[["treat"] + covariables].astype(float))
+    ols = sm.OLS(table["re78"], x).fit(cov_type="HC1")
+    assert lignes["ols_ajuste"]["estimation"] == pytest.approx(ols.params["treat"], rel=1e-9)
+    assert lignes["ols_ajuste"]["ic_bas"] == pytest.approx(ols.conf_int().loc["treat", 0], rel=1e-9)
+    # IPW ATT: treated mean minus the e/(1-e)-weighted control mean.
+    ps = sm.Logit(table["treat"], sm.add_constant(table[covariables].astype(float))).fit(disp=0)
+    e = ps.predict()
+    temoins = table["treat"] == 0
+    w = e[temoins] / (1 - e[temoins])
+    att = table.loc[~temoins, "re78"].mean() - np.sum(w * table.loc[temoins, "re78"]) / w.sum()
+    assert lignes["ipw_att"]["estimation"] == pytest.approx(att, rel=1e-6)
+    assert lignes["difference_moyennes"]["estimation"] == pytest.approx(
+        table.loc[~temoins, "re78"].mean() - table.loc[temoins, "re78"].mean())
+
+
+def test_parquet(capsys, tmp_path):
+    table = _lalonde_synthetique(120)
+    chemin = tmp_path / "nsw.parquet"
+    table.to_parquet(chemin)
+    code = main(["comparer", str(chemin), "--traitement", "treat", "--resultat", "married",
+                 "--covariables", "age,educ", "--json"])
+    assert code == 0
+    donnees = json.loads(capsys.readouterr().out)
+    assert donnees["types"] == {"married": "binaire"}
