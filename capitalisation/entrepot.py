@@ -18,6 +18,10 @@ from capitalisation.erreurs import ErreurUtilisateur
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
 
 
+# The publication layer, built after the comparisons have been written into the warehouse.
+PUBLICATION = "path:models/publication"
+
+
 class EchecConstruction(ErreurUtilisateur):
     """The dbt build failed (a model, a test or a unit test)."""
 
@@ -51,6 +55,7 @@ def construire(
     dossier_travail: Path,
     commande: str = "build",
     selection: str | None = None,
+    exclusion: str | None = None,
     variables: dict | None = None,
     progression=None,
 ) -> ResultatConstruction:
@@ -74,6 +79,8 @@ def construire(
     ]
     if selection:
         arguments += ["--select", selection]
+    if exclusion:
+        arguments += ["--exclude", exclusion]
     if variables:
         import json
 

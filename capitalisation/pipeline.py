@@ -16,6 +16,7 @@ import fcntl
 import hashlib
 import json
 import os
+import shutil
 import tempfile
 import time
 from contextlib import contextmanager
@@ -95,26 +96,41 @@ def _deja_lue(landing: Path, livraison: lecture.Livraison, hachages: dict[str, s
     return manifeste
 
 
-def atterrir(livraison: lecture.Livraison, landing: Path) -> BilanLivraison:
-    """Read one delivery into the landing area, all or nothing."""
-    hachages = empreintes(livraison)
-    manifeste = _deja_lue(landing, livraison, hachages)
+def atterrir(
+    livraison: lecture.Livraison,
+    landing: Path,
+    rapports: Path | None = None,
+    quarantaine: Path | None = None,
+    racine: Path | None = None,
+) -> BilanLivraison:
+    """Validate one delivery, then land it whole, or refuse it whole.
+
+    The delivery is read and validated in a temporary folder outside the warehouse: a
+    refused delivery leaves nothing in the landing area, only its report (which names
+    files, columns and rows, never a value) and its untouched copy in quarantine.
+    """
+    from capitalisation.validation import controle, quarantaine as mise_a_l_ecart, rapport
+
+    rapports = Path(rapports or config.RAPPORTS_VALIDATION)
+    quarantaine = Path(quarantaine or config.QUARANTAINE)
+    hors_dossier = controle.controler_chemins(livraison, racine)
+    hachages = {} if hors_dossier else controle.empreintes(livraison)
+    manifeste = None if hors_dossier else _deja_lue(landing, livraison, hachages)
     if manifeste is not None:
         return BilanLivraison(livraison, "deja_lue", lignes=manifeste["lignes"], empreintes=hachages)
-    with tempfile.TemporaryDirectory(prefix="atterrissage-", dir=landing) as tmp:
+    with tempfile.TemporaryDirectory(prefix="validation-") as tmp:
         provisoire = Path(tmp)
-        lue = lecture.lire_livraison(livraison, provisoire)
-        lignes = {t: table.lignes for t, table in lue.tables.items()}
-        for table in contrat_tables(landing, livraison):
-            table.unlink(missing_ok=True)
-        for nom in lue.tables:
-            source = lecture.chemin_landing(provisoire, nom, livraison)
-            cible = lecture.chemin_landing(landing, nom, livraison)
-            cible.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(source, cible)
+        resultat = controle.valider_livraison(livraison, provisoire, racine)
+        rapport.ecrire_rapport(rapport.dossier_rapport(rapports, resultat), resultat)
+        lignes = resultat.lignes_par_table()
+        if not resultat.acceptee:
+            mise_a_l_ecart.mettre_en_quarantaine(livraison, resultat, quarantaine)
+            return BilanLivraison(livraison, "refusee", resultat.raisons(), lignes, hachages)
+        deposer(livraison, provisoire, landing, list(resultat.tables))
     chemin = _manifeste(landing, livraison)
     chemin.parent.mkdir(parents=True, exist_ok=True)
-    chemin.write_text(
+    provisoire_manifeste = chemin.with_name(f".{chemin.name}.{os.getpid()}.tmp")
+    provisoire_manifeste.write_text(
         json.dumps(
             {
                 "projet_id": livraison.projet_id,
@@ -127,7 +143,41 @@ def atterrir(livraison: lecture.Livraison, landing: Path) -> BilanLivraison:
         ),
         encoding="utf-8",
     )
-    return BilanLivraison(livraison, "lue", lignes=lignes, empreintes=hachages)
+    os.replace(provisoire_manifeste, chemin)
+    return BilanLivraison(livraison, "acceptee", lignes=lignes, empreintes=hachages)
+
+
+def deposer(livraison: lecture.Livraison, provisoire: Path, landing: Path, tables: list[str]) -> None:
+    """Move a validated delivery's typed files into the landing area.
+
+    The files are first copied beside their target (the validation folder may be on
+    another file system), then each is renamed in place, `menages` last: the warehouse
+    takes a project's extraction in use from `menages`, so a run killed half-way never
+    leaves a half-landed extraction in use. Tables the new files lack are removed last.
+    """
+    with tempfile.TemporaryDirectory(prefix=".atterrissage-", dir=landing) as tmp:
+        copies = {}
+        for nom in tables:
+            copie = Path(tmp) / f"{nom}.parquet"
+            shutil.copyfile(lecture.chemin_landing(provisoire, nom, livraison), copie)
+            copies[nom] = copie
+        for nom in sorted(copies, key=lambda t: t == "menages"):
+            cible = lecture.chemin_landing(landing, nom, livraison)
+            cible.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(copies[nom], cible)
+    for cible in contrat_tables(landing, livraison):
+        if cible.parent.name not in tables:
+            cible.unlink(missing_ok=True)
+
+
+def nettoyer_restes(landing: Path) -> None:
+    """Remove what a killed run may have left in the landing area (under the lock)."""
+    if not landing.is_dir():
+        return
+    for reste in landing.glob(".atterrissage-*"):
+        shutil.rmtree(reste, ignore_errors=True)
+    for reste in landing.glob("atterrissage-*"):
+        shutil.rmtree(reste, ignore_errors=True)
 
 
 def contrat_tables(landing: Path, livraison: lecture.Livraison) -> list[Path]:
@@ -138,62 +188,175 @@ def contrat_tables(landing: Path, livraison: lecture.Livraison) -> list[Path]:
     ]
 
 
-def lire_livraisons(exports: Path, landing: Path) -> list[BilanLivraison]:
-    """For each project, land its newest readable delivery (older ones are kept on disk)."""
-    livraisons = lecture.trouver_livraisons(exports)
-    if not livraisons:
+def lire_livraisons(
+    exports: Path,
+    landing: Path,
+    rapports: Path | None = None,
+    quarantaine: Path | None = None,
+) -> list[BilanLivraison]:
+    """For each project, land its newest valid delivery (older ones are kept on disk).
+
+    Every delivery is validated before it lands; a refused one goes to quarantine and
+    the project keeps its last accepted extraction. A folder that is not a delivery
+    (badly named, or leading outside the exports folder) is refused on its own: the
+    other projects are not affected.
+    """
+    from capitalisation.validation import commande, rapport
+
+    rapports = Path(rapports or config.RAPPORTS_VALIDATION)
+    livraisons, refus = commande.decouvrir(exports)
+    if not livraisons and not refus:
         raise ErreurUtilisateur(f"aucune livraison dans {exports} (attendu : <projet>/<AAAA-MM-JJ>/).")
     landing.mkdir(parents=True, exist_ok=True)
     lecture.ecrire_schemas_vides(landing)
-    par_projet: dict[str, list[lecture.Livraison]] = {}
-    for livraison in livraisons:
-        par_projet.setdefault(livraison.projet_id, []).append(livraison)
     bilans = []
+    for resultat in refus:
+        rapport.ecrire_rapport(rapport.dossier_rapport(rapports, resultat), resultat)
+        bilans.append(BilanLivraison(resultat.refuse, "refusee", resultat.raisons()))
+    par_projet: dict[str, list[tuple[lecture.Livraison, Path]]] = {}
+    for livraison, racine in livraisons:
+        par_projet.setdefault(livraison.projet_id, []).append((livraison, racine))
     with progression() as barre:
-        tache = barre.add_task("Lecture des livraisons", total=len(par_projet))
+        tache = barre.add_task("Validation et lecture des livraisons", total=len(livraisons))
         for projet, candidates in sorted(par_projet.items()):
-            barre.update(tache, description=f"Lecture de {projet}")
             retenue = False
-            for livraison in sorted(candidates, key=lambda l: l.date_extraction, reverse=True):
+            for livraison, racine in sorted(candidates, key=lambda c: c[0].date_extraction, reverse=True):
+                barre.update(tache, description=f"Validation de {livraison.nom}")
                 if retenue:
-                    bilans.append(BilanLivraison(livraison, "ignoree", ["remplacée par une extraction plus récente"]))
-                    continue
-                try:
-                    bilan = atterrir(livraison, landing)
-                    retenue = True
-                except ErreurUtilisateur as erreur:
-                    bilan = BilanLivraison(livraison, "refusee", [str(erreur)])
-                bilans.append(bilan)
-            barre.advance(tache)
+                    bilans.append(BilanLivraison(
+                        livraison, "remplacee", ["remplacée par une extraction plus récente, en usage"]
+                    ))
+                else:
+                    try:
+                        bilan = atterrir(livraison, landing, rapports, quarantaine, racine)
+                    except ErreurUtilisateur as erreur:
+                        from capitalisation.validation.donnees_personnelles import masquer
+
+                        bilan = BilanLivraison(livraison, "refusee", [masquer(str(erreur))])
+                    retenue = bilan.statut in ("acceptee", "deja_lue")
+                    bilans.append(bilan)
+                barre.advance(tache)
     return bilans
+
+
+def journaliser(entrepot: Path, bilans: list[BilanLivraison]) -> str:
+    """One journal entry per delivery seen by this run; returns the run's identifier."""
+    from capitalisation.validation import journal
+
+    execution = journal.nouvelle_execution()
+    for bilan in bilans:
+        livraison = bilan.livraison
+        date = livraison.date_extraction
+        journal.enregistrer(
+            journal.dossier_journal(entrepot),
+            journal.evenement(
+                execution,
+                bilan.statut,
+                livraison.nom,
+                projet_id=livraison.projet_id,
+                date_extraction=date,
+                fichiers=journal.fichiers_lus(bilan.empreintes, bilan.lignes),
+                raisons=bilan.raisons,
+            ),
+        )
+    return execution
+
+
+STATUTS_AFFICHES = {
+    "acceptee": "[green]acceptée[/green]",
+    "deja_lue": "déjà lue",
+    "remplacee": "[dim]remplacée[/dim]",
+    "refusee": "[red]refusée[/red]",
+}
+
+
+def afficher_bilans(bilans: list[BilanLivraison], rapports: Path) -> None:
+    """The deliveries of this run in a French table, then the reasons of each refusal."""
+    from rich.table import Table
+    from rich.text import Text
+
+    tableau = Table(title="Livraisons")
+    for entete in ("Livraison", "Statut", "Lignes lues"):
+        tableau.add_column(entete, justify="right" if entete == "Lignes lues" else "left")
+    for bilan in sorted(bilans, key=lambda b: b.livraison.nom):
+        lignes = sum(bilan.lignes.values()) if bilan.lignes else None
+        tableau.add_row(
+            Text(bilan.livraison.nom), STATUTS_AFFICHES[bilan.statut], "—" if lignes is None else str(lignes)
+        )
+    console.print(tableau)
+    for bilan in bilans:
+        if bilan.statut != "refusee":
+            continue
+        console.print(f"[red]Livraison refusée[/red] {bilan.livraison.nom} (mise en quarantaine) :")
+        for raison in bilan.raisons:
+            console.print(f"  {raison}", markup=False, highlight=False)
+    if any(b.statut == "refusee" for b in bilans):
+        console.print(f"Rapports de validation : {rapports}", markup=False, highlight=False)
 
 
 # --------------------------------------------------------------------------- build
 
 
 def construire_entrepot(entrepot: Path, landing: Path, variables: dict | None = None) -> None:
-    """Build into a new file, then swap it in; the previous warehouse is untouched on failure."""
+    """Build into a new file, then swap it in; the previous warehouse is untouched on failure.
+
+    dbt builds the marts; the comparisons are computed into the same file; dbt then builds
+    the publication layer (statistical secrecy) over both.
+    """
     from capitalisation import entrepot as dbt_entrepot
 
-    variables = {"horizon_mois": config.HORIZON_MOIS, **(variables or {})}
+    variables = {
+        "horizon_mois": config.HORIZON_MOIS,
+        "seuil_effectif": config.SEUIL_EFFECTIF,
+        "seuil_denominateur": config.SEUIL_DENOMINATEUR,
+        **(variables or {}),
+    }
     nouveau = entrepot.with_name(f".{entrepot.name}.construction")
     for reste in (nouveau, nouveau.with_name(nouveau.name + ".wal")):
         reste.unlink(missing_ok=True)
+    try:
+        _dbt(nouveau, landing, variables, "Construction de l'entrepôt (dbt)",
+             exclusion=dbt_entrepot.PUBLICATION)
+        etapes_apres_dbt(nouveau, variables["horizon_mois"])
+        _dbt(nouveau, landing, variables, "Couche de publication (secret statistique)",
+             selection=dbt_entrepot.PUBLICATION)
+        finaliser(nouveau)
+    except BaseException:
+        for reste in (nouveau, nouveau.with_name(nouveau.name + ".wal")):
+            reste.unlink(missing_ok=True)
+        raise
+    os.replace(nouveau, entrepot)
+
+
+def _dbt(fichier: Path, landing: Path, variables: dict, titre: str, selection=None, exclusion=None):
+    from capitalisation import entrepot as dbt_entrepot
+
     with tempfile.TemporaryDirectory(prefix="dbt-") as travail, progression() as barre:
-        tache = barre.add_task("Construction de l'entrepôt (dbt)", total=None)
+        tache = barre.add_task(titre, total=None)
         resultat = dbt_entrepot.construire(
-            nouveau, landing, Path(travail), variables=variables,
-            progression=lambda _noeud: barre.advance(tache),
+            fichier, landing, Path(travail), variables=variables, selection=selection,
+            exclusion=exclusion, progression=lambda _noeud: barre.advance(tache),
         )
     if not resultat.succes:
-        nouveau.unlink(missing_ok=True)
         raise dbt_entrepot.EchecConstruction(
             "la construction de l'entrepôt a échoué ; l'entrepôt précédent reste en place.\n  "
             + "\n  ".join(resultat.echecs[:20])
         )
-    etapes_apres_dbt(nouveau, variables["horizon_mois"])
-    finaliser(nouveau)
-    os.replace(nouveau, entrepot)
+
+
+def etapes_apres_dbt(entrepot: Path, horizon_mois: int) -> None:
+    """Statistics written into the new warehouse before the publication layer is built."""
+    from capitalisation.evaluation.entrepot import evaluer_entrepot
+    import duckdb
+
+    with progression() as barre:
+        tache = barre.add_task("Comparaisons accompagnés / témoins", total=None)
+        con = duckdb.connect(str(entrepot))
+        try:
+            evaluer_entrepot(con, horizon_mois=horizon_mois)
+        finally:
+            con.close()
+        barre.update(tache, total=1, completed=1)
 
 
 def finaliser(fichier: Path) -> None:
@@ -210,39 +373,34 @@ def finaliser(fichier: Path) -> None:
         raise ErreurUtilisateur(f"l'entrepôt en construction {fichier} n'a pas pu être finalisé.")
 
 
-def etapes_apres_dbt(entrepot: Path, horizon_mois: int) -> None:
-    """Statistics written back into the new warehouse before it replaces the previous one."""
-    try:
-        from capitalisation.evaluation.entrepot import evaluer_entrepot
-    except ImportError:
-        return
-    import duckdb
-
-    with progression() as barre:
-        tache = barre.add_task("Comparaisons accompagnés / témoins", total=None)
-        con = duckdb.connect(str(entrepot))
-        try:
-            evaluer_entrepot(con, horizon_mois=horizon_mois)
-        finally:
-            con.close()
-        barre.update(tache, total=1, completed=1)
-
-
 # --------------------------------------------------------------------------- run
 
 
-def executer(exports: Path, entrepot: Path, fiches: bool = True) -> int:
+def executer(
+    exports: Path,
+    entrepot: Path,
+    fiches: bool = True,
+    rapports: Path | None = None,
+    quarantaine: Path | None = None,
+) -> int:
+    """Validate and land the deliveries, journal them, build, summarise, publish.
+
+    Returns 1 when a delivery was refused (the warehouse is still built with the others).
+    """
     exports, entrepot = Path(exports), Path(entrepot)
+    rapports = Path(rapports or config.RAPPORTS_VALIDATION)
     with verrou(entrepot):
         landing = dossier_landing(entrepot)
-        bilans = lire_livraisons(exports, landing)
+        nettoyer_restes(landing)
+        bilans = lire_livraisons(exports, landing, rapports, quarantaine)
+        journaliser(entrepot, bilans)
+        afficher_bilans(bilans, rapports)
         refusees = [b for b in bilans if b.statut == "refusee"]
-        for bilan in refusees:
-            console.print(f"[red]Livraison refusée[/red] {bilan.livraison.nom} :")
-            for raison in bilan.raisons:
-                console.print(f"  {raison}", markup=False, highlight=False)
-        if not any(b.statut in ("lue", "deja_lue") for b in bilans):
-            raise ErreurUtilisateur("aucune livraison lisible : l'entrepôt précédent reste en place.")
+        if not any(b.statut in ("acceptee", "deja_lue") for b in bilans):
+            raise ErreurUtilisateur(
+                "aucune livraison acceptée : l'entrepôt précédent reste en place "
+                f"(rapports de validation dans {rapports})."
+            )
         construire_entrepot(entrepot, landing)
         from capitalisation.resume import afficher_resume
 

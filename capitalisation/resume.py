@@ -9,7 +9,7 @@ import pandas as pd
 from rich.table import Table
 
 from capitalisation import formats
-from capitalisation.publication.secret import SECRET, effectif_secret, proportion_secrete
+from capitalisation.publication.secret import SECRET
 from capitalisation.terminal import sortie
 
 INDICATEURS_RESUME = (
@@ -39,9 +39,10 @@ def lignes_resume(con: duckdb.DuckDBPyConnection) -> list[dict]:
         select
             indicateurs.projet_id, indicateurs.indicateur, indicateurs.nature,
             indicateurs.n, indicateurs.k, indicateurs.valeur, indicateurs.ic_bas, indicateurs.ic_haut,
+            indicateurs.cellules_secretes,
             publies.valeur_publiee, publies.type_valeur, publies.comparaison, publies.statut
-        from fct_indicateurs_projet as indicateurs
-        left join fct_reconciliation as publies
+        from pub_indicateurs_projet as indicateurs
+        left join pub_reconciliation as publies
             on indicateurs.projet_id = publies.projet_id
             and indicateurs.indicateur = publies.indicateur
         where indicateurs.indicateur in ({codes})
@@ -51,17 +52,14 @@ def lignes_resume(con: duckdb.DuckDBPyConnection) -> list[dict]:
 
 
 def _cellules(ligne: dict) -> tuple[str, str, str]:
-    """(k / n, recomputed value, interval) with statistical secrecy applied: a proportion
-    is hidden when its denominator is small or when k or n − k is a small count."""
+    """(k / n, recomputed value, interval), from the publication layer: « s » where secret."""
     n, k = ligne["n"], ligne["k"]
+    if "valeur" in ligne["cellules_secretes"].split(","):
+        return SECRET, SECRET, ""
     if ligne["nature"] == "montant":
-        if proportion_secrete(n):
-            return SECRET, SECRET, ""
         return formats.nombre(n), formats.euros(ligne["valeur"], 2), formats.intervalle(
             ligne["ic_bas"], ligne["ic_haut"], en_pourcentage=False
         )
-    if proportion_secrete(n) or effectif_secret(k) or effectif_secret(n - k):
-        return SECRET, SECRET, ""
     return (
         f"{formats.nombre(k)} / {formats.nombre(n)}",
         formats.pourcentage(ligne["valeur"]),
@@ -70,7 +68,7 @@ def _cellules(ligne: dict) -> tuple[str, str, str]:
 
 
 def _effectif(k) -> str:
-    return SECRET if effectif_secret(k) else formats.nombre(k)
+    return SECRET if pd.isna(k) else formats.nombre(k)
 
 
 def afficher_resume(entrepot: Path) -> None:
@@ -78,7 +76,8 @@ def afficher_resume(entrepot: Path) -> None:
     try:
         lignes = lignes_resume(con)
         effectifs = {
-            r["projet_id"]: r for r in con.execute("select * from fct_effectifs_projet").fetchdf().to_dict("records")
+            r["projet_id"]: r
+            for r in con.execute("select * from pub_effectifs_projet").fetchdf().to_dict("records")
         }
     finally:
         con.close()

@@ -1,24 +1,8 @@
-"""Statistical secrecy (indicators.md, « Disclosure »): the primary rules, in one place.
+"""Statistical secrecy (indicators.md, « Disclosure »).
 
-No count of households from 1 to the threshold (default 5) and no proportion whose
-denominator is under the threshold (default 10) is ever published. Suppressed cells read
-« s » (secret statistique), never 0.
+The rules are applied once, in the warehouse's publication layer (models/publication/,
+macros/secret_statistique.sql), which every published output reads. A secret cell is
+null there and named in `cellules_secretes`; outputs print it as « s ».
 """
 
-from __future__ import annotations
-
-from capitalisation import config
-
 SECRET = "s"
-
-
-def effectif_secret(k: int | None, seuil: int | None = None) -> bool:
-    """A count of households that must not be published."""
-    seuil = config.SEUIL_EFFECTIF if seuil is None else seuil
-    return k is not None and 1 <= int(k) <= seuil
-
-
-def proportion_secrete(n: int | None, seuil: int | None = None) -> bool:
-    """A proportion whose denominator is too small to be published."""
-    seuil = config.SEUIL_DENOMINATEUR if seuil is None else seuil
-    return n is None or int(n) < seuil

@@ -1,0 +1,1 @@
+{{ publier_indicateurs(ref('fct_indicateurs_departement'), ['projet_id', 'departement']) }}
