@@ -28,8 +28,9 @@ demo: $(INSTALL) ## Écrit les livraisons de démonstration et exécute toute la
 test: $(INSTALL) ## Installe puis lance toute la suite de tests
 	$(VENV)/bin/pytest -n 2 --dist loadfile
 
-bench: $(INSTALL) ## Mesure temps et mémoire de chaque étape (livraisons de N ménages)
-	$(CLI) bench
+bench: $(INSTALL) ## Mesure temps et mémoire par étape (10 000 à 1 000 000 ménages) et la couverture des intervalles
+	$(CLI) bench $(if $(MENAGES),--menages $(MENAGES),)
+	$(PYTHON) -m capitalisation.evaluation.simulation
 
 lint: $(INSTALL) ## Vérifie le style du code Python
 	$(VENV)/bin/ruff check capitalisation tests

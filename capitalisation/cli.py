@@ -120,6 +120,8 @@ def construire_parseur() -> argparse.ArgumentParser:
     p.add_argument("--menages", default="10000,100000,1000000",
                    help="tailles à mesurer, séparées par des virgules")
     p.add_argument("--sortie", default=str(config.DOSSIER_BENCH), help="dossier de travail")
+    p.add_argument("--garder", action="store_true",
+                   help="garde les livraisons, l'atterrissage et l'entrepôt générés")
     p.set_defaults(func=_cmd_bench)
     return parseur
 

@@ -28,7 +28,8 @@ QUARANTAINE = RACINE / _param("chemins", "quarantaine", "warehouse/quarantaine")
 SITE = RACINE / _param("chemins", "site", "reports/_site")
 EXPORTS_BENCHMARK = RACINE / _param("chemins", "exports_benchmark", "warehouse/benchmark")
 DOSSIER_BENCH = RACINE / _param("chemins", "bench", "warehouse/bench")
-DBT_PROJET = RACINE
+# The dbt project (the benchmark points it at a copy with a larger catalogue).
+DBT_PROJET = Path(os.environ.get("CAPITALISATION_DBT_PROJET", RACINE))
 
 # The demo deliveries.
 GRAINE_DEMO = int(_param("demo", "graine", 20200601))

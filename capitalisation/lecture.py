@@ -34,6 +34,7 @@ MOTIF_PROJET = re.compile(r"^[a-z0-9_]{1,64}$")
 MOTIF_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 TAILLE_BLOC = 1 << 20
 LIGNES_CITEES = 10
+MEMOIRE_DUCKDB = "3GB"  # beyond it DuckDB spills to disk: a large delivery streams through
 
 
 @dataclass(frozen=True)
@@ -357,7 +358,7 @@ def _convertir(
 ) -> int:
     """Parse `brut` into typed columns, refuse unparsable cells, write the Parquet file."""
     position = {nom: i for i, nom in enumerate(noms)}
-    expressions, erreurs = [], []
+    expressions, controles = [], []
     for col in table.colonnes:
         if col.nom not in position:  # an optional column with a default
             expressions.append(f"{col.defaut}::{_TYPES_SQL[col.type]} as {col.nom}")
@@ -366,14 +367,24 @@ def _convertir(
         conversion = sql_conversion(col, source)
         expressions.append(f"({conversion})::{_TYPES_SQL[col.type]} as {col.nom}")
         if col.type in _LIBELLES_TYPES:
-            mauvais = con.execute(
-                f"select ligne_source from brut where {_sql_nettoye(source)} is not null "
-                f"and ({sql_conversion(col, source)}) is null order by ligne_source"
-            ).fetchall()
-            if mauvais:
-                lignes = [ligne for (ligne,) in mauvais]
+            controles.append((col, f"{_sql_nettoye(source)} is not null and ({conversion}) is null"))
+    erreurs = []
+    if controles:
+        # one pass counts the unparsable cells of every column; row numbers only where needed
+        comptes = con.execute(
+            "select " + ", ".join(f"count(*) filter (where {condition})" for _, condition in controles)
+            + " from brut"
+        ).fetchone()
+        for (col, condition), total in zip(controles, comptes):
+            if total:
+                lignes = [
+                    ligne for (ligne,) in con.execute(
+                        f"select ligne_source from brut where {condition} "
+                        f"order by ligne_source limit {LIGNES_CITEES}"
+                    ).fetchall()
+                ]
                 erreurs.append(
-                    f"colonne {col.nom} : {_citer_lignes(lignes, len(lignes))} ne sont pas "
+                    f"colonne {col.nom} : {_citer_lignes(lignes, total)} ne sont pas "
                     f"{_LIBELLES_TYPES[col.type]}"
                 )
     if erreurs:
@@ -494,6 +505,7 @@ def lire_livraison(livraison: Livraison, landing: Path) -> LivraisonLue:
         dossier_tmp = Path(tmp)
         con = duckdb.connect()
         con.execute(f"set temp_directory = '{dossier_tmp / 'duckdb'}'")
+        con.execute(f"set memory_limit = '{MEMOIRE_DUCKDB}'")
         try:
             for table_nom, (chemin, fichier) in fichiers_livraison(livraison, dossier_tmp).items():
                 table = contrat.TABLES[table_nom]

@@ -1,0 +1,232 @@
+"""`capitalisation bench`: how the pipeline's cost grows, measured stage by stage.
+
+For each size N, deliveries of N households (60 months of accounts each, a few hundred
+projects) are generated, then each stage runs in its own process, timed, with its peak
+memory (the child's maximum resident set). The floor is DuckDB merely reading the same
+files once; times are given as ratios to it so that they hold from one machine to another.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from capitalisation import config, formats
+from capitalisation.erreurs import ErreurUtilisateur
+from capitalisation.terminal import console, progression, sortie
+
+ETAPES = ("plancher", "lecture", "validation", "dbt", "comparaisons", "publication", "fiches")
+JUSQU_A_L_ENTREPOT = ("lecture", "validation", "dbt")
+LIBELLES = {
+    "generation": "Génération des livraisons (hors mesure)",
+    "plancher": "Plancher : DuckDB lit les fichiers une fois",
+    "lecture": "Lecture et normalisation",
+    "validation": "Validation",
+    "dbt": "Construction dbt",
+    "comparaisons": "Comparaisons",
+    "publication": "Couche de publication",
+    "fiches": "Fiches (HTML et PDF)",
+}
+CIBLE_RATIO = 4.0
+CIBLE_MEMOIRE = 6 * 1024**3
+CIBLE_SECONDES_PAR_FICHE = 1.0
+
+
+@dataclass
+class Mesure:
+    etape: str
+    secondes: float
+    memoire_octets: int
+    details: dict = field(default_factory=dict)
+    erreur: str = ""
+
+
+@dataclass
+class Taille:
+    menages: int
+    projets: int
+    octets: int
+    mesures: list[Mesure] = field(default_factory=list)
+
+    def mesure(self, etape: str) -> Mesure | None:
+        return next((m for m in self.mesures if m.etape == etape), None)
+
+
+def _copier_projet_dbt(cible: Path, jeu) -> None:
+    from capitalisation.bench.generateur import ecrire_catalogue
+
+    shutil.rmtree(cible, ignore_errors=True)
+    cible.mkdir(parents=True)
+    for nom in ("dbt_project.yml", "profiles.yml"):
+        shutil.copy(config.RACINE / nom, cible / nom)
+    for dossier in ("models", "macros", "seeds", "analyses", "tests/dbt"):
+        shutil.copytree(config.RACINE / dossier, cible / dossier)
+    ecrire_catalogue(cible / "seeds", jeu)
+
+
+def _etape(etape: str, dossier: Path) -> Mesure:
+    """One stage in a fresh process (its own peak memory: a new child each time)."""
+    script = (
+        "import resource, subprocess, sys, json, time\n"
+        "t = time.perf_counter()\n"
+        "p = subprocess.run([sys.executable, '-m', 'capitalisation.bench.etapes', sys.argv[1], sys.argv[2]],"
+        " capture_output=True, text=True)\n"
+        "d = time.perf_counter() - t\n"
+        "m = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024\n"
+        "print(json.dumps({'code': p.returncode, 'secondes': d, 'memoire': m,"
+        " 'sortie': p.stdout.strip().splitlines()[-1:] , 'erreur': p.stderr.strip().splitlines()[-3:]}))\n"
+    )
+    resultat = subprocess.run(
+        [sys.executable, "-c", script, etape, str(dossier)], capture_output=True, text=True
+    )
+    donnees = json.loads(resultat.stdout.strip().splitlines()[-1])
+    details = {}
+    if donnees["code"] == 0 and donnees["sortie"]:
+        details = json.loads(donnees["sortie"][0])
+    erreur = "" if donnees["code"] == 0 else " ".join(donnees["erreur"])[-300:]
+    return Mesure(etape, donnees["secondes"], donnees["memoire"], details, erreur)
+
+
+def mesurer(menages: int, dossier: Path, etapes=ETAPES) -> Taille:
+    from capitalisation.bench.generateur import generer
+
+    shutil.rmtree(dossier, ignore_errors=True)
+    dossier.mkdir(parents=True)
+    debut = time.perf_counter()
+    jeu = generer(dossier / "exports", menages)
+    taille = Taille(menages, len(jeu.projets), jeu.octets)
+    taille.mesures.append(Mesure("generation", time.perf_counter() - debut, 0))
+    _copier_projet_dbt(dossier / "dbt", jeu)
+    with progression() as barre:
+        tache = barre.add_task(f"{formats.nombre(menages)} ménages", total=len(etapes))
+        for etape in etapes:
+            barre.update(tache, description=f"{formats.nombre(menages)} ménages : {LIBELLES[etape]}")
+            mesure = _etape(etape, dossier)
+            taille.mesures.append(mesure)
+            barre.advance(tache)
+            if mesure.erreur and etape in ("lecture", "dbt"):
+                break
+    return taille
+
+
+def resumer(tailles: list[Taille]) -> dict:
+    """Ratios to the floor, target checks and the growth from one size to the next."""
+    resume = {"tailles": [], "croissance": [], "cibles": {
+        "ratio_jusqu_a_l_entrepot": CIBLE_RATIO,
+        "memoire_max_octets": CIBLE_MEMOIRE,
+        "secondes_par_fiche": CIBLE_SECONDES_PAR_FICHE,
+    }}
+    for taille in tailles:
+        plancher = taille.mesure("plancher")
+        base = plancher.secondes if plancher and not plancher.erreur else float("nan")
+        etapes = []
+        for m in taille.mesures:
+            etapes.append({**asdict(m), "ratio_plancher": m.secondes / base if base else None})
+        jusqu_a = sum(m.secondes for m in taille.mesures if m.etape in JUSQU_A_L_ENTREPOT)
+        fiches = taille.mesure("fiches")
+        n_fiches = (fiches.details.get("fiches") if fiches and fiches.details else None) or 0
+        resume["tailles"].append({
+            "menages": taille.menages,
+            "projets": taille.projets,
+            "octets_livres": taille.octets,
+            "etapes": etapes,
+            "secondes_jusqu_a_l_entrepot": jusqu_a,
+            "ratio_jusqu_a_l_entrepot": jusqu_a / base if base else None,
+            "memoire_max_octets": max((m.memoire_octets for m in taille.mesures), default=0),
+            "secondes_par_fiche": fiches.secondes / n_fiches if n_fiches else None,
+        })
+    for avant, apres in zip(resume["tailles"], resume["tailles"][1:]):
+        facteur = apres["menages"] / avant["menages"]
+        if avant["secondes_jusqu_a_l_entrepot"] > 0 and facteur > 1:
+            exposant = math.log(apres["secondes_jusqu_a_l_entrepot"] / avant["secondes_jusqu_a_l_entrepot"]) / math.log(facteur)
+            resume["croissance"].append({
+                "de": avant["menages"], "a": apres["menages"], "exposant": exposant,
+                "au_plus_lineaire": exposant <= 1.05,
+            })
+    return resume
+
+
+def afficher(resume: dict) -> None:
+    from rich.table import Table
+
+    for taille in resume["tailles"]:
+        tableau = Table(title=(
+            f"{formats.nombre(taille['menages'])} ménages, {taille['projets']} projets, "
+            f"{formats.nombre(taille['octets_livres'] / 1024**2)} Mio livrés"
+        ))
+        for titre in ("Étape", "Durée (s)", "× plancher", "Mémoire max (Mio)", "Remarque"):
+            tableau.add_column(titre, justify="left" if titre in ("Étape", "Remarque") else "right")
+        for etape in taille["etapes"]:
+            ratio = etape["ratio_plancher"]
+            remarque = etape["erreur"][:60] if etape["erreur"] else ""
+            if etape["memoire_octets"] > CIBLE_MEMOIRE:
+                remarque = f"mémoire au-dessus de 6 Gio de {formats.nombre((etape['memoire_octets'] - CIBLE_MEMOIRE) / 1024**2)} Mio"
+            tableau.add_row(
+                LIBELLES.get(etape["etape"], etape["etape"]),
+                formats.nombre(etape["secondes"], 1),
+                formats.nombre(ratio, 2) if ratio is not None and etape["etape"] != "generation" else "",
+                formats.nombre(etape["memoire_octets"] / 1024**2) if etape["memoire_octets"] else "",
+                remarque,
+            )
+        ratio = taille["ratio_jusqu_a_l_entrepot"]
+        verdict = ""
+        if ratio is not None:
+            ecart = ratio / CIBLE_RATIO
+            verdict = "atteinte" if ratio <= CIBLE_RATIO else f"manquée (× {formats.nombre(ecart, 2)} la cible)"
+        tableau.add_section()
+        tableau.add_row(
+            "Jusqu'à l'entrepôt (lecture + validation + dbt)",
+            formats.nombre(taille["secondes_jusqu_a_l_entrepot"], 1),
+            formats.nombre(ratio, 2) if ratio is not None else "",
+            formats.nombre(taille["memoire_max_octets"] / 1024**2),
+            f"cible ≤ {formats.nombre(CIBLE_RATIO)} × plancher : {verdict}",
+        )
+        if taille["secondes_par_fiche"] is not None:
+            par_fiche = taille["secondes_par_fiche"]
+            tableau.add_row(
+                "Fiches : secondes par fiche", formats.nombre(par_fiche, 2), "", "",
+                "cible ≤ 1 s : " + ("atteinte" if par_fiche <= CIBLE_SECONDES_PAR_FICHE
+                                     else f"manquée de {formats.nombre(par_fiche - 1, 2)} s"),
+            )
+        sortie.print(tableau)
+    for croissance in resume["croissance"]:
+        sortie.print(
+            f"Croissance de {formats.nombre(croissance['de'])} à {formats.nombre(croissance['a'])} "
+            f"ménages : temps ∝ N^{formats.nombre(croissance['exposant'], 2)} "
+            + ("(au plus linéaire)" if croissance["au_plus_lineaire"] else "(plus que linéaire)")
+        )
+
+
+def bench_commande(args) -> int:
+    try:
+        tailles_demandees = [int(t.replace("_", "").replace(" ", "")) for t in args.menages.split(",") if t]
+    except ValueError:
+        raise ErreurUtilisateur(
+            f"--menages attend des nombres séparés par des virgules (reçu : {args.menages!r})."
+        ) from None
+    if not tailles_demandees or min(tailles_demandees) < 100:
+        raise ErreurUtilisateur("--menages : au moins 100 ménages par taille.")
+    racine = Path(args.sortie)
+    tailles = []
+    for menages in tailles_demandees:
+        console.print(f"Mesure sur {formats.nombre(menages)} ménages…")
+        tailles.append(mesurer(menages, racine / f"n{menages}"))
+        if not args.garder:
+            for reste in ("exports", "landing", "entrepot.duckdb", "site"):
+                chemin = racine / f"n{menages}" / reste
+                if chemin.is_dir():
+                    shutil.rmtree(chemin, ignore_errors=True)
+                elif chemin.exists():
+                    chemin.unlink()
+    resume = resumer(tailles)
+    racine.mkdir(parents=True, exist_ok=True)
+    (racine / "bench.json").write_text(json.dumps(resume, indent=2, default=str), encoding="utf-8")
+    afficher(resume)
+    sortie.print(f"Résultats détaillés : {racine / 'bench.json'}")
+    return 0 if all(not m["erreur"] for t in resume["tailles"] for m in t["etapes"]) else 1

@@ -1,0 +1,142 @@
+"""One stage of the benchmark, run in its own process so that its peak memory is its own.
+
+    python -m capitalisation.bench.etapes ETAPE DOSSIER
+
+DOSSIER holds `exports/` (the generated deliveries), `dbt/` (a copy of the dbt project with
+the benchmark's catalogue), and receives `landing/` and `entrepot.duckdb`. The stage prints
+one JSON line: what it processed.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+
+def plancher(dossier: Path) -> dict:
+    """The floor: DuckDB merely reading every delivery file once, as text."""
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("set memory_limit = '4GB'")
+    lignes = 0
+    for table in ("menages", "comptes_mensuels", "evenements", "contacts"):
+        for separateur in (",", ";"):
+            fichiers = [
+                str(f) for f in sorted((dossier / "exports").glob(f"*/*/{table}.csv"))
+                if f.open().readline().count(separateur) > 0
+            ]
+            if fichiers:
+                (n,) = con.execute(
+                    "select count(*) from read_csv(?, delim = ?, header = true, all_varchar = true)",
+                    [fichiers, separateur],
+                ).fetchone()
+                lignes += n
+    con.close()
+    return {"lignes": lignes}
+
+
+def lecture(dossier: Path) -> dict:
+    """Reading and normalising every delivery into typed landing Parquet files."""
+    from capitalisation import lecture as lecteur
+
+    landing = dossier / "landing"
+    lecteur.ecrire_schemas_vides(landing)
+    lignes = 0
+    for livraison in lecteur.livraisons_en_usage(lecteur.trouver_livraisons(dossier / "exports")):
+        lue = lecteur.lire_livraison(livraison, landing)
+        lignes += sum(t.lignes for t in lue.tables.values())
+    return {"lignes": lignes}
+
+
+def validation(dossier: Path) -> dict:
+    """Validating the landed tables (the rules of expectations/)."""
+    from capitalisation.validation import valider_landing
+
+    return valider_landing(dossier / "landing", dossier / "exports")
+
+
+def _variables() -> dict:
+    from capitalisation import config
+
+    return {
+        "horizon_mois": config.HORIZON_MOIS,
+        "seuil_effectif": config.SEUIL_EFFECTIF,
+        "seuil_denominateur": config.SEUIL_DENOMINATEUR,
+    }
+
+
+def _dbt(dossier: Path, **options) -> dict:
+    from capitalisation import entrepot
+
+    with tempfile.TemporaryDirectory() as travail:
+        resultat = entrepot.construire(
+            dossier / "entrepot.duckdb", dossier / "landing", Path(travail),
+            variables=_variables(), **options,
+        )
+    if not resultat.succes:
+        raise SystemExit("échec de dbt : " + " | ".join(resultat.echecs[:5]))
+    return {"noeuds": resultat.noeuds}
+
+
+def dbt(dossier: Path) -> dict:
+    """The dbt build of the warehouse (staging, intermediate, marts, their tests)."""
+    from capitalisation import entrepot
+
+    return _dbt(dossier, exclusion=entrepot.PUBLICATION)
+
+
+def comparaisons(dossier: Path) -> dict:
+    """Treatment versus control for every project with a control cohort."""
+    import duckdb
+
+    from capitalisation import config
+    from capitalisation.evaluation.entrepot import evaluer_entrepot
+
+    con = duckdb.connect(str(dossier / "entrepot.duckdb"))
+    try:
+        return evaluer_entrepot(con, horizon_mois=config.HORIZON_MOIS)
+    finally:
+        con.close()
+
+
+def publication(dossier: Path) -> dict:
+    """The publication layer (statistical secrecy)."""
+    from capitalisation import entrepot
+
+    return _dbt(dossier, selection=entrepot.PUBLICATION)
+
+
+def fiches(dossier: Path) -> dict:
+    """Every project's fiche, HTML and PDF, rendered in parallel."""
+    from capitalisation.publication.fiches import rendre_fiches
+
+    bilan = rendre_fiches(dossier / "entrepot.duckdb", dossier / "site", formats=("html", "pdf"))
+    return {"fiches": len(bilan.rendues) if hasattr(bilan, "rendues") else bilan}
+
+
+ETAPES = {
+    "plancher": plancher,
+    "lecture": lecture,
+    "validation": validation,
+    "dbt": dbt,
+    "comparaisons": comparaisons,
+    "publication": publication,
+    "fiches": fiches,
+}
+
+
+def main(argv: list[str]) -> int:
+    etape, dossier = argv[0], Path(argv[1])
+    from capitalisation import config
+
+    config.DBT_PROJET = dossier / "dbt"
+    resultat = ETAPES[etape](dossier)
+    print(json.dumps(resultat, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
