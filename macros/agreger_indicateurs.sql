@@ -70,3 +70,7 @@ select * from final
 {% macro duckdb__mediane(colonne) -%}
     cast(median({{ colonne }}) as decimal(14, 2))
 {%- endmacro %}
+
+{% macro spark__mediane(colonne) -%}
+    cast(percentile({{ colonne }}, 0.5) as decimal(14, 2))
+{%- endmacro %}
