@@ -146,11 +146,11 @@ def test_grain_et_methodes(evaluation):
     alpha = comp[comp["projet_id"] == "alpha"]
     methodes = alpha.groupby("resultat")["methode"].apply(set).to_dict()
     binaires = {"difference_brute", "rapport_risques", "logit_effet_marginal", "ipw_att",
-                "puissance_mdd"}
+                "puissance_mdd", "puissance_taille"}
     for resultat in entrepot.RESULTATS_BINAIRES:
         assert methodes[resultat] == binaires
     assert methodes["dette_sortie"] == {"difference_moyennes", "ols_ajuste", "ipw_att",
-                                        "puissance_mdd"}
+                                        "puissance_mdd", "puissance_taille"}
     assert methodes["solde"] == {"did"}
     assert methodes["expulsion"] == methodes["dette_soldee"] == {"logrank", "cox"}
     assert (comp["horizon_mois"] == HORIZON).all()

@@ -287,3 +287,55 @@ def test_did_comme_regression_avec_indicatrices():
                                                 p["post"], max_cellules=0)
     assert projete["estimation"] == pytest.approx(res["estimation"], rel=1e-9)
     assert projete["erreur_type"] == pytest.approx(res["erreur_type"], rel=1e-6)
+
+
+# ---------------------------------------------------------------------------
+# Firth's penalised logit (propensity score under separation)
+# ---------------------------------------------------------------------------
+
+
+def test_firth_table_deux_par_deux_demi_par_case():
+    # One binary covariate: Firth's estimate is the log odds ratio with 1/2 added to each
+    # cell, finite even when a cell is empty (x = 1: 7 events out of 7).
+    x = np.r_[np.zeros(10), np.ones(7)]
+    y = np.r_[np.ones(3), np.zeros(7), np.ones(7)]
+    fit = modeles.ajuster_logit_firth(y, sm.add_constant(x))
+    assert fit.converge
+    assert fit.params == pytest.approx([math.log(3.5 / 7.5), math.log((7.5 / 0.5) / (3.5 / 7.5))],
+                                       rel=1e-7)
+
+
+def test_firth_maximise_la_vraisemblance_penalisee():
+    rng = np.random.default_rng(8)
+    z = sm.add_constant(np.column_stack([rng.normal(size=40), rng.random(40) < 0.3]))
+    y = (z[:, 1] + rng.normal(0, 0.3, 40) > 0).astype(float)
+
+    def penalisee(beta):
+        p = _expit(z @ beta)
+        info = (z * (p * (1 - p))[:, None]).T @ z
+        return np.sum(y * np.log(p) + (1 - y) * np.log(1 - p)) + 0.5 * np.linalg.slogdet(info)[1]
+
+    fit = modeles.ajuster_logit_firth(y, z)
+    for j in range(z.shape[1]):
+        h = np.zeros(z.shape[1])
+        h[j] = 1e-5
+        assert (penalisee(fit.params + h) - penalisee(fit.params - h)) / 2e-5 == pytest.approx(
+            0, abs=1e-5)
+
+
+def test_ipw_score_de_firth_sous_separation():
+    rng = np.random.default_rng(9)
+    n = 80
+    t = (rng.random(n) < 0.6).astype(int)
+    niveau = np.zeros(n)
+    niveau[np.flatnonzero(t == 1)[:8]] = 1.0        # a level found among the treated only
+    x = np.column_stack([rng.normal(size=n), niveau])
+    y = (rng.random(n) < 0.4 + 0.2 * t).astype(float)
+    res = modeles.ipw_att(y, t, x, HC1)
+    separation = [m for c, m in res["avertissements"] if c == "separation"]
+    assert separation and "vraisemblance pénalisée de Firth" in separation[0]
+    assert np.all((res["scores"] > 0) & (res["scores"] < 1))
+    assert math.isfinite(res["ic_bas"]) and res["ic_bas"] < res["estimation"] < res["ic_haut"]
+    # No control in the level: the weighted control mean is that of the model without it.
+    sans = modeles.ipw_att(y, t, x[:, :1], HC1)
+    assert res["estimation"] == pytest.approx(sans["estimation"], abs=0.05)

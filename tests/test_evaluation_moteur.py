@@ -37,7 +37,8 @@ def test_resultat_binaire_lignes_et_valeurs():
                                       projet_id="p1", horizon_mois=12)
     assert lignes.columns.tolist() == moteur.COLONNES_ESTIMATIONS
     assert lignes["methode"].tolist() == ["difference_brute", "rapport_risques",
-                                          "logit_effet_marginal", "ipw_att", "puissance_mdd"]
+                                          "logit_effet_marginal", "ipw_att", "puissance_mdd",
+                                          "puissance_taille"]
     t, y = table["traite"], table["y"]
     k_t, n_t, k_c, n_c = int(y[t == 1].sum()), int((t == 1).sum()), int(y[t == 0].sum()), int((t == 0).sum())
     brute = lignes.iloc[0]
@@ -49,6 +50,11 @@ def test_resultat_binaire_lignes_et_valeurs():
     assert lignes.iloc[1]["estimation"] == pytest.approx((k_t / n_t) / (k_c / n_c))
     assert lignes.iloc[4]["estimation"] == pytest.approx(
         st.difference_minimale_detectable(n_t, n_c, k_c / n_c))
+    # Size per group for 15 points from the control proportion, the harder direction.
+    taille = lignes.iloc[5]
+    attendu = max((st.taille_necessaire(k_c / n_c, e), k_c / n_c + e) for e in (0.15, -0.15))
+    assert (taille["estimation"], taille["p_traites"]) == pytest.approx(attendu)
+    assert taille["p_temoins"] == pytest.approx(k_c / n_c)
     assert lignes.iloc[3]["ess"] > 0 and math.isnan(lignes.iloc[0]["ess"])
     assert (lignes["projet_id"] == "p1").all() and (lignes["horizon_mois"] == 12).all()
     assert (lignes["avertissements"] == "").all()
@@ -58,7 +64,13 @@ def test_resultat_continu():
     table = _table()
     lignes = moteur.comparer_resultat(table, "traite", "dette", ["x", "volet"])
     assert lignes["methode"].tolist() == ["difference_moyennes", "ols_ajuste", "ipw_att",
-                                          "puissance_mdd"]
+                                          "puissance_mdd", "puissance_taille"]
+    taille = lignes.iloc[4]
+    t, y = table["traite"], table["dette"]
+    ecart = 0.25 * abs(y[t == 0].mean())
+    assert taille["estimation"] == st.taille_necessaire_moyennes(
+        y[t == 1].std(), y[t == 0].std(), ecart)
+    assert taille["p_temoins"] - taille["p_traites"] == pytest.approx(ecart)
     ols = lignes.iloc[1]
     assert ols["ic_bas"] < -200 < ols["ic_haut"]
     assert lignes["k_traites"].isna().all()
@@ -183,3 +195,96 @@ def test_trajectoires_sans_mois_avant():
     did, _ = moteur.comparer_trajectoires(panel)
     assert math.isnan(did.iloc[0]["estimation"])
     assert "estimation_impossible" in did.iloc[0]["avertissements"]
+
+
+# ---------------------------------------------------------------------------
+# Covariates of each model: rare levels and events per parameter
+# ---------------------------------------------------------------------------
+
+
+def _petite_table(graine=5):
+    """60 accompanied and 25 controls; a level found among the accompanied only."""
+    rng = np.random.default_rng(graine)
+    t = np.r_[np.ones(60, dtype=int), np.zeros(25, dtype=int)]
+    n = len(t)
+    dette = rng.gamma(2, 1.5, n) + 1.0 * t
+    procedure = (rng.random(n) < 0.3 + 0.2 * t).astype(int)
+    public = np.where(rng.random(n) < 0.5, "aucun", "pdalhpd").astype(object)
+    public[:6] = "violences"                                  # six accompanied, no control
+    composition = np.resize(["isole", "isole", "couple", "monoparental"], n)
+    y = (rng.random(n) < 1 / (1 + np.exp(-(0.5 + 0.8 * t - 0.3 * dette)))).astype(int)
+    return pd.DataFrame({"traite": t, "y": y, "dette": dette, "procedure": procedure,
+                         "public": public, "composition": composition,
+                         "montant": 1000 * dette - 300 * t + rng.normal(0, 500, n)})
+
+
+def test_budget_de_parametres():
+    assert moteur.budget_parametres({"accompagnés": 84, "témoins": 32})[0] == 3
+    budget, phrase = moteur.budget_parametres(
+        {"accompagnés": 81, "témoins": 27, "événements": 85, "non-événements": 23}, 1)
+    assert budget == 1
+    assert phrase == ("au plus 1 colonne(s) de covariables (un paramètre pour 10 non-événements : "
+                      "23 non-événements, dont un pour le traitement)")
+    assert moteur.budget_parametres({"témoins": 8}, 1)[0] == 0
+
+
+def test_covariables_par_ordre_de_priorite_et_niveaux_rares():
+    table = _petite_table()
+    t = table["traite"].to_numpy()
+    cov = moteur.preparer_covariables(table, ["dette", "procedure", "public", "composition"])
+    assert cov.colonnes == {"dette": ["dette"], "procedure": ["procedure"],
+                            "public": ["public=pdalhpd", "public=violences"],
+                            "composition": ["composition=couple", "composition=monoparental"]}
+    x, avs = moteur.covariables_du_modele(cov, t, 3, "au plus 3", "score de propension")
+    # public=violences has no control: it joins the reference level; public then takes one
+    # column and fits in the budget; composition (two columns) does not.
+    assert x.shape[1] == 3
+    assert np.array_equal(x, cov.design[["dette", "procedure", "public=pdalhpd"]].to_numpy())
+    assert avs == [("covariables_reduites", (
+        "score de propension : au plus 3 ; retenues : dette, procedure, public ; écartées : "
+        "composition ; niveaux rares regroupés avec la référence (moins de 5 ménages dans une "
+        "cohorte) : public=violences"))]
+    # Everything fits: the design as prepared, no warning.
+    x, avs = moteur.covariables_du_modele(cov, t, 10, "", "modèle")
+    assert avs[0][1].endswith("public=violences") and x.shape[1] == 5
+    cov2 = moteur.preparer_covariables(table, ["dette", "composition"])
+    x, avs = moteur.covariables_du_modele(cov2, t, 10, "", "modèle")
+    assert avs == [] and np.array_equal(x, cov2.matrice)
+    # The order given is the priority order; a covariate that does not fit stops the list.
+    x, avs = moteur.covariables_du_modele(cov, t, 2, "", "modèle")
+    assert "retenues : dette, procedure ; écartées : public, composition" in avs[0][1]
+
+
+def test_comparaison_sur_un_petit_echantillon():
+    table = _petite_table()
+    covariables = ["dette", "procedure", "public", "composition"]
+    lignes = moteur.comparer_resultat(table, "traite", "y", covariables).set_index("methode")
+    k = int(table["y"].sum())
+    attendu = min(25, k, len(table) - k) // 10 - 1
+    logit = lignes.loc["logit_effet_marginal", "avertissements"]
+    assert f"modèle logistique du résultat : au plus {attendu} colonne(s)" in logit
+    ipw = lignes.loc["ipw_att", "avertissements"]
+    assert "covariables_reduites: score de propension : au plus 2 colonne(s) de covariables " \
+           "(un paramètre pour 10 témoins : 25 témoins) ; retenues : dette, procedure" in ipw
+    assert "separation" not in ipw
+    continu = moteur.comparer_resultat(table, "traite", "montant", covariables).set_index("methode")
+    assert "régression du résultat : au plus 1 colonne(s)" in continu.loc["ols_ajuste",
+                                                                          "avertissements"]
+    x = np.column_stack([np.ones(len(table)), table["traite"], table["dette"]])
+    import statsmodels.api as sm
+    ols = sm.OLS(table["montant"].to_numpy(), x).fit(cov_type="HC1")
+    assert continu.loc["ols_ajuste", "estimation"] == pytest.approx(ols.params[1])
+
+
+def test_modele_sans_covariable_difference_brute_de_newcombe():
+    table = _petite_table().iloc[:70]          # 60 accompanied, 10 controls: no room at all
+    lignes = moteur.comparer_resultat(table, "traite", "y", ["dette"]).set_index("methode")
+    brute, logit = lignes.loc["difference_brute"], lignes.loc["logit_effet_marginal"]
+    assert (logit["estimation"], logit["ic_bas"], logit["ic_haut"], logit["p_valeur"]) == (
+        pytest.approx((brute["estimation"], brute["ic_bas"], brute["ic_haut"], brute["p_valeur"])))
+    assert ("retenues : aucune ; écartées : dette ; sans covariable, l'estimation est la "
+            "différence brute, intervalle de Newcombe") in logit["avertissements"]
+    continu = moteur.comparer_resultat(table, "traite", "montant", ["dette"]).set_index("methode")
+    welch, ols = continu.loc["difference_moyennes"], continu.loc["ols_ajuste"]
+    assert (ols["estimation"], ols["ic_bas"]) == pytest.approx((welch["estimation"], welch["ic_bas"]))
+    assert "intervalle de Welch" in ols["avertissements"]

@@ -184,3 +184,13 @@ def test_cox_leucemie():
     assert 1 / cox["estimation"] == pytest.approx(4.817, abs=5e-3)
     assert 1 / cox["ic_haut"] == pytest.approx(2.147, abs=5e-3)
     assert 1 / cox["ic_bas"] == pytest.approx(10.81, abs=1e-2)
+
+
+def test_taille_necessaire_moyennes_formule():
+    from statsmodels.stats.power import NormalIndPower
+
+    s_t, s_c, ecart = 900.0, 1200.0, 250.0
+    d = ecart / math.sqrt((s_t**2 + s_c**2) / 2)
+    attendu = NormalIndPower().solve_power(effect_size=d, alpha=0.05, power=0.8, ratio=1.0)
+    assert st.taille_necessaire_moyennes(s_t, s_c, ecart) == math.ceil(attendu)
+    assert st.taille_necessaire_moyennes(s_t, s_c, 0.0) is None

@@ -492,6 +492,23 @@ MODELE_HABITAT_REUNI = {
 }
 
 
+# The landlords' choice of their control panel, among households they judged less
+# fragile than the ones they sent to the accompaniment: less debt at the index (median
+# 2 months of net rent against 4), fewer procedures under way (a step from the
+# assignation on: 1 in 3 against 1 in 2 among the maintien households), more couples
+# and higher resources. The choice is a tilt, not a cut: some controls are as indebted
+# and as far into a procedure as the accompanied households, so that the two cohorts
+# can be compared once these differences are taken into account.
+SELECTION_TEMOINS_HABITAT_REUNI = {
+    "dette_mois_loyer": {"accompagne": (4.0, 0.6), "temoin": (2.0, 0.75)},  # lognormal median, sd
+    "etapes": {"accompagne": [0.3, 0.25, 0.3, 0.15], "temoin": [0.45, 0.22, 0.22, 0.11]},
+    "compositions_temoin": {"couple_avec_enfants": 0.25, "couple_sans_enfant": 0.15,
+                            "isole": 0.3, "monoparental": 0.25, "autre": 0.05},
+    "ressources": {"accompagne": {"moins_1000": 0.6, "1000_1500": 0.32, "1500_plus": 0.08},
+                   "temoin": {"moins_1000": 0.45, "1000_1500": 0.4, "1500_plus": 0.15}},
+}
+
+
 def _logistique(x: float) -> float:
     return 1 / (1 + math.exp(-x))
 
@@ -581,30 +598,30 @@ def habitat_reuni(graine: int, horizons: tuple[int, ...] = (6, 12, 18)) -> Proje
         else:
             volet, i_tem = volets_tem[i_tem], i_tem + 1
         temoin = cohorte == "temoin"
-        # The landlord chose its control panel among households it judged less fragile:
-        # less debt, fewer procedures, more couples and higher resources.
+        # The landlord chose its control panel among households it judged less fragile
+        # (SELECTION_TEMOINS_HABITAT_REUNI).
+        selection = SELECTION_TEMOINS_HABITAT_REUNI
         if temoin:
             profil = tirer_profil(
                 r, volet,
-                compositions={"couple_avec_enfants": 0.3, "couple_sans_enfant": 0.2,
-                              "isole": 0.25, "monoparental": 0.2, "autre": 0.05},
-                ressources={"moins_1000": 0.3, "1000_1500": 0.45, "1500_plus": 0.25},
+                compositions=selection["compositions_temoin"],
+                ressources=selection["ressources"]["temoin"],
                 publics={"aucun": 0.7, "pdalhpd": 0.3} if volet == "maintien" else
                 {"pdalhpd": 0.5, "dalo": 0.3, "aucun": 0.2},
                 origines={"bailleur": 1.0} if volet == "maintien"
                 else {"bailleur": 0.6, "siao": 0.4},
             )
-            dette_mois = float(r.lognormal(math.log(1.2), 0.6)) if volet == "maintien" else 0.0
-            p_etapes = [0.75, 0.17, 0.07, 0.01]
         else:
             profil = tirer_profil(
                 r, volet,
-                ressources={"moins_1000": 0.6, "1000_1500": 0.32, "1500_plus": 0.08},
+                ressources=selection["ressources"]["accompagne"],
                 publics=None if volet == "maintien" else
                 {"dalo": 0.35, "pdalhpd": 0.35, "violences": 0.2, "sortie_hebergement": 0.1},
             )
-            dette_mois = float(r.lognormal(math.log(4.0), 0.6)) if volet == "maintien" else 0.0
-            p_etapes = [0.3, 0.25, 0.3, 0.15]
+        mediane, dispersion = selection["dette_mois_loyer"][cohorte]
+        dette_mois = (float(r.lognormal(math.log(mediane), dispersion)) if volet == "maintien"
+                      else 0.0)
+        p_etapes = selection["etapes"][cohorte]
         departement = choisir(r, departements)
         orientation = date_aleatoire(r, dt.date(2014, 10, 1), dt.date(2016, 3, 31))
         m0 = mois_de(orientation)
@@ -661,8 +678,10 @@ def habitat_reuni(graine: int, horizons: tuple[int, ...] = (6, 12, 18)) -> Proje
             "bailleurs": {b: {"accompagne": a, "temoin": t, "departements": d}
                           for b, (a, t, d) in BAILLEURS_HABITAT_REUNI.items()},
             "selection_temoin": "choisis par les bailleurs parmi les ménages jugés moins "
-            "fragiles : dette d'entrée médiane 1,2 mois de loyer net (4 chez les accompagnés), "
-            "moins de procédures, plus de couples et de ressources ≥ 1 000 €",
+            "fragiles : dette d'entrée médiane 2 mois de loyer net (4 chez les accompagnés), "
+            "moins de procédures, plus de couples et de ressources ≥ 1 000 € ; une inclinaison "
+            "et non une coupure : des témoins aussi endettés que les accompagnés existent",
+            "selection": SELECTION_TEMOINS_HABITAT_REUNI,
             "modele": MODELE_HABITAT_REUNI,
         },
         "effets": {

@@ -142,6 +142,7 @@ def comparer_table(
         lignes = moteur.comparer_resultat(table, traitement, resultat, covariables, grappe)
         estimations.append(lignes)
         mdd = lignes.loc[lignes["methode"] == "puissance_mdd", "estimation"]
+        taille = lignes.loc[lignes["methode"] == "puissance_taille", "estimation"]
         brute = lignes.loc[lignes["methode"].isin(["difference_brute", "difference_moyennes"]),
                            "estimation"]
         puissance.append({
@@ -151,6 +152,10 @@ def comparer_table(
             "difference_observee": float(brute.iloc[0]) if len(brute) else math.nan,
             "taille_necessaire_par_groupe": (moteur.taille_necessaire_observee(lignes)
                                           if type_resultat == "binaire" else None),
+            "taille_par_groupe_ecart_cible": (int(taille.iloc[0]) if len(taille)
+                                              and pd.notna(taille.iloc[0]) else None),
+            "ecart_cible": (moteur.ECART_CIBLE if type_resultat == "binaire"
+                            else moteur.ECART_RELATIF_CIBLE),
         })
     erreurs = modeles.choisir_erreurs(table[grappe].to_numpy() if grappe else None)
     return {
@@ -210,6 +215,9 @@ def nombre_fr(x, decimales: int = 3) -> str:
 def _valeur(x, binaire: bool, methode: str, decimales: int = 2) -> str:
     if methode in ("rapport_risques", "cox", "logrank"):
         return nombre_fr(x, 2)
+    if methode == "puissance_taille":
+        return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else (
+            f"{nombre_fr(x, 0)} ménages")
     if binaire:
         if x is None or (isinstance(x, float) and math.isnan(x)):
             return "–"
@@ -299,10 +307,20 @@ def afficher(resultat: dict, fichier: str) -> None:
                 phrase += (f" Pour détecter la différence observée "
                            f"({nombre_fr(100 * puissance['difference_observee'], 1)} points), il "
                            f"faudrait {n_requis} ménages par groupe.")
+            taille = puissance["taille_par_groupe_ecart_cible"]
+            if taille:
+                phrase += (f" Pour détecter un écart de {nombre_fr(100 * moteur.ECART_CIBLE, 0)} "
+                           f"points avec la proportion des témoins, dans un sens ou dans "
+                           f"l'autre, il faudrait {taille} ménages par groupe.")
         else:
             phrase = (f"Puissance : avec ces effectifs, la plus petite différence de moyennes "
                       f"détectable (puissance 80 %, test bilatéral à 5 %) est de "
                       f"{nombre_fr(mdd, dec)}.")
+            taille = puissance["taille_par_groupe_ecart_cible"]
+            if taille:
+                phrase += (f" Pour détecter un écart de "
+                           f"{nombre_fr(100 * moteur.ECART_RELATIF_CIBLE, 0)} % de la moyenne des "
+                           f"témoins, il faudrait {taille} ménages par groupe.")
         console.print(phrase)
         if avertissements:
             console.print("[bold]Avertissements[/bold]")

@@ -20,11 +20,16 @@ from capitalisation import config
 from capitalisation.erreurs import ErreurUtilisateur
 from capitalisation.evaluation import moteur
 
-# Covariates of the models (propensity score, logit, OLS); taux_effort is imputed by its
-# median with a missing indicator, as any numeric covariate with missing values.
+# Covariates of the models (propensity score, logit, OLS), in priority order: a model
+# with too few households for all of them keeps the first ones (moteur.py, events per
+# parameter). First the confounders the landlords' choice of their control panel is
+# known to rest on (entry debt in months of rent, a procedure under way at the index),
+# then the volet, resources and household composition, the priority public, the rent
+# burden and the age. taux_effort is imputed by its median with a missing indicator, as
+# any numeric covariate with missing values.
 COVARIABLES = [
-    "dette_entree_mois_loyer", "en_procedure_index", "volet", "composition", "tranche_age",
-    "tranche_ressources", "taux_effort", "public_prioritaire",
+    "dette_entree_mois_loyer", "en_procedure_index", "volet", "tranche_ressources",
+    "composition", "public_prioritaire", "taux_effort", "tranche_age",
 ]
 # Shown in the balance table only (the landlord is the cluster, not a covariate).
 COVARIABLES_EQUILIBRE = ["dette_entree", "bailleur_id", "departement"]

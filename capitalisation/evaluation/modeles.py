@@ -139,20 +139,17 @@ def _expit(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.clip(x, -700, 700)))
 
 
-def _ajuster_logit(y: np.ndarray, z: np.ndarray, erreurs: Erreurs, quoi: str):
-    """Fit a logit by Newton-Raphson; return (fit or None, warnings)."""
+def _ajuster_logit_ml(y: np.ndarray, z: np.ndarray, erreurs: Erreurs):
+    """Maximum-likelihood logit by Newton-Raphson: (fit or None, separation reasons, error)."""
     import statsmodels.api as sm
     from statsmodels.tools.sm_exceptions import PerfectSeparationError
 
-    avs: list[Avertissement] = []
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
         try:
             fit = sm.Logit(y, z).fit(method="newton", maxiter=100, disp=0, **erreurs.statsmodels())
         except (np.linalg.LinAlgError, ValueError, PerfectSeparationError) as exc:
-            avs.append(("separation", (f"{quoi} : le modèle logistique n'a pas pu être ajusté "
-                        f"(séparation ou colinéarité : {exc})")))
-            return None, avs
+            return None, [], str(exc)
         p = fit.predict()
     raisons = []
     if not fit.mle_retvals.get("converged", True):
@@ -163,6 +160,16 @@ def _ajuster_logit(y: np.ndarray, z: np.ndarray, erreurs: Erreurs, quoi: str):
     standardises = np.abs(np.asarray(fit.params) * ecarts)[ecarts > 0]
     if np.any(standardises > SEUIL_COEF_STANDARDISE) or not np.all(np.isfinite(fit.bse)):
         raisons.append("coefficients démesurés")
+    return fit, raisons, None
+
+
+def _ajuster_logit(y: np.ndarray, z: np.ndarray, erreurs: Erreurs, quoi: str):
+    """Fit a logit by Newton-Raphson; return (fit or None, warnings)."""
+    fit, raisons, erreur = _ajuster_logit_ml(y, z, erreurs)
+    if fit is None:
+        return None, [("separation", (f"{quoi} : le modèle logistique n'a pas pu être ajusté "
+                                      f"(séparation ou colinéarité : {erreur})"))]
+    avs: list[Avertissement] = []
     if raisons:
         avs.append(("separation", f"{quoi} : séparation dans le modèle logistique ("
                     + ", ".join(raisons) + ") : estimation non fiable"))
@@ -286,19 +293,111 @@ def ols_ajuste(
 # ---------------------------------------------------------------------------
 
 
-def score_propension(
+@dataclass
+class LogitFirth:
+    """A logit fitted by Firth's penalised likelihood (see `ajuster_logit_firth`)."""
+
+    params: np.ndarray
+    levier: np.ndarray  # diagonal of the hat matrix W^1/2 Z (Z'WZ)^-1 Z'W^1/2 at the estimate
+    converge: bool
+    iterations: int
+
+
+def ajuster_logit_firth(y: np.ndarray, z: np.ndarray, max_iterations: int = 100,
+                        tolerance: float = 1e-8, pas_max: float = 5.0) -> LogitFirth:
+    """Logit by Firth's penalised likelihood (Firth 1993; Heinze and Schemper 2002).
+
+    Maximises l(b) + 1/2 log det I(b), with I = Z'WZ the Fisher information, by Newton
+    steps on the modified score U*(b) = Z'(y - p + h (1/2 - p)), h the leverages, with
+    the step capped at `pas_max` and halved while the penalised log-likelihood falls (as
+    R's logistf). The estimate is finite even under complete or quasi-complete
+    separation, and its fitted probabilities stay strictly inside ]0, 1[; with a single
+    binary covariate it is the log odds ratio of the 2 x 2 table with 1/2 added to each
+    cell.
+    """
+    y = np.asarray(y, dtype=float)
+    z = np.asarray(z, dtype=float)
+
+    def etat(beta):
+        eta = z @ beta
+        p = _expit(eta)
+        w = p * (1 - p)
+        info = (z * w[:, None]).T @ z
+        signe, logdet = np.linalg.slogdet(info)
+        # log(1 + exp(eta)) computed without overflow.
+        log_vrais = float(np.sum(y * eta - np.logaddexp(0.0, eta)))
+        penalise = log_vrais + 0.5 * logdet if signe > 0 else -math.inf
+        return p, w, info, penalise
+
+    beta = np.zeros(z.shape[1])
+    p, w, info, penalise = etat(beta)
+    converge = False
+    iteration = 0
+    for iteration in range(1, max_iterations + 1):
+        inverse = np.linalg.pinv(info)
+        levier = w * np.einsum("ij,jk,ik->i", z, inverse, z)
+        score = z.T @ (y - p + levier * (0.5 - p))
+        pas = inverse @ score
+        plus_grand = float(np.max(np.abs(pas))) if pas.size else 0.0
+        if plus_grand > pas_max:
+            pas *= pas_max / plus_grand
+        for _ in range(30):
+            candidat = beta + pas
+            p_c, w_c, info_c, penalise_c = etat(candidat)
+            if penalise_c >= penalise - 1e-12:
+                break
+            pas = pas / 2
+        beta, p, w, info, penalise = candidat, p_c, w_c, info_c, penalise_c
+        if float(np.max(np.abs(pas))) < tolerance:
+            converge = True
+            break
+    inverse = np.linalg.pinv(info)
+    levier = w * np.einsum("ij,jk,ik->i", z, inverse, z)
+    return LogitFirth(params=beta, levier=levier, converge=converge, iterations=iteration)
+
+
+def _score_propension(
     traite: np.ndarray, x: np.ndarray | None, erreurs: Erreurs
-) -> tuple[np.ndarray | None, np.ndarray | None, list[Avertissement]]:
-    """Propensity scores from logit(traite) ~ 1 + x: (scores, design used, warnings)."""
+) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None, list[Avertissement]]:
+    """(scores, design, residuals of the estimating equations, warnings).
+
+    Maximum likelihood, unless the logit shows a separation: then Firth's penalised
+    likelihood, whose scores stay inside ]0, 1[ (the residuals of its estimating
+    equations are t - e + h (1/2 - e) instead of t - e).
+    """
     t = np.asarray(traite, dtype=float)
     z = _design(t, x, avec_traitement=False)
     z = z[:, colonnes_independantes(z)]
     if z.shape[1] == 1:
-        return np.full(len(t), t.mean()), z, []
-    fit, avs = _ajuster_logit(t, z, erreurs, "Score de propension")
-    if fit is None:
-        return None, None, avs
-    return _expit(z @ np.asarray(fit.params)), z, avs
+        e = np.full(len(t), t.mean())
+        return e, z, t - e, []
+    fit, raisons, erreur = _ajuster_logit_ml(t, z, erreurs)
+    if fit is not None and not raisons:
+        e = _expit(z @ np.asarray(fit.params))
+        return e, z, t - e, []
+    firth = ajuster_logit_firth(t, z)
+    motif = ", ".join(raisons) if fit is not None else f"échec de l'ajustement : {erreur}"
+    if not firth.converge:
+        return None, None, None, [("separation", (
+            f"Score de propension : séparation dans le modèle logistique ({motif}) et "
+            "vraisemblance pénalisée de Firth sans convergence : scores non estimés"))]
+    e = _expit(z @ firth.params)
+    return e, z, t - e + firth.levier * (0.5 - e), [("separation", (
+        f"Score de propension : séparation dans le modèle logistique ({motif}) : "
+        "coefficients estimés par vraisemblance pénalisée de Firth ; l'intervalle de l'ATT "
+        "tient la pénalité pour fixe et peut être un peu trop étroit"))]
+
+
+def score_propension(
+    traite: np.ndarray, x: np.ndarray | None, erreurs: Erreurs
+) -> tuple[np.ndarray | None, np.ndarray | None, list[Avertissement]]:
+    """Propensity scores from logit(traite) ~ 1 + x: (scores, design used, warnings).
+
+    Maximum likelihood; Firth's penalised likelihood when the logit shows a separation
+    (with a `separation` warning), so that the scores stay strictly inside ]0, 1[.
+    """
+    e, z, _, avs = _score_propension(traite, x, erreurs)
+    return e, z, avs
 
 
 def poids_att(scores: np.ndarray, traite: np.ndarray) -> np.ndarray:
@@ -360,12 +459,18 @@ def ipw_att(
     the sum of squares of IF summed within clusters (or per household), times G/(G-1)
     (n-1)/(n-2) for clusters or n/(n-2) otherwise (the two parameters of the contrast).
     Also returns mu1 and mu0, the weights, the scores and the control ESS.
+
+    When the propensity logit separates, the scores come from Firth's penalised
+    likelihood (`score_propension`) and the residual T_i - e_i of the score equations
+    becomes T_i - e_i + h_i (1/2 - e_i), the leverages h_i held fixed: the penalty, of
+    order p/n, is treated as known, so the interval is first-order right but can be a
+    little too narrow; the `separation` warning says so.
     """
     y = np.asarray(y, dtype=float)
     t = np.asarray(traite, dtype=float)
     n_c = int((t == 0).sum())
     sortie = {"mu1": math.nan, "mu0": math.nan, "ess": math.nan, "poids": None, "scores": None}
-    e, z, avs = score_propension(t, x, erreurs)
+    e, z, residus, avs = _score_propension(t, x, erreurs)
     if e is None:
         return _vide(**sortie, avertissements=avs)
     avs = avs + diagnostics_chevauchement(e, t)
@@ -390,7 +495,7 @@ def ipw_att(
     a = (z * (e * (1 - e))[:, None]).T @ z
     h = z.T @ psi0
     try:
-        correction_ps = z @ np.linalg.solve(a, h) * (t - e)
+        correction_ps = z @ np.linalg.solve(a, h) * residus
     except np.linalg.LinAlgError:
         return _vide(**sortie, avertissements=avs + [(
             "estimation_impossible", "score de propension dégénéré : variance non calculable")])

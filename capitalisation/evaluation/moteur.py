@@ -22,13 +22,24 @@ Methods: difference_brute (Newcombe interval, Fisher's exact p), rapport_risques
 ols_ajuste, ipw_att (see modeles.py), did, cox (hazard ratio), logrank (estimation =
 chi-square), puissance_mdd (estimation = minimum detectable difference at 80 % power,
 5 % two-sided, for the sizes at hand: in proportion for a binary outcome, around the
-control proportion; in the outcome's unit for a continuous one).
+control proportion; in the outcome's unit for a continuous one), puissance_taille
+(estimation = households needed in each of two equal groups, 80 % power, 5 % two-sided,
+to detect 15 points from the control proportion in either direction for a binary
+outcome, or a quarter of the control mean for a continuous one; p_temoins holds the
+control proportion or mean, p_traites the one that would be detected).
+
+Small samples: each model keeps the covariates its data can carry (rare levels grouped
+with the reference, then one parameter per ten households of the limiting count, the
+covariates taken in the order given: see "Covariates of each model" below), with a
+`covariables_reduites` warning. A model left without covariates reports what it then
+is: the raw difference with its Newcombe interval (logit) or the difference in means
+with Welch's interval (regression).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -62,6 +73,7 @@ METHODES = {
     "cox": "Rapport des risques instantanés (Cox)",
     "logrank": "Test du log-rank (khi-deux)",
     "puissance_mdd": "Différence minimale détectable (80 %, 5 %)",
+    "puissance_taille": "Taille nécessaire par groupe (80 %, 5 %)",
 }
 
 # |SMD| above this flags a covariate (or level) as imbalanced.
@@ -70,6 +82,11 @@ SEUIL_SMD = 0.1
 MIN_EVENEMENTS = 10
 # Power computations.
 PUISSANCE, ALPHA = 0.8, 0.05
+# Size per group needed (puissance_taille): to detect a difference of ECART_CIBLE in
+# proportion (15 points, in either direction from the control proportion), or of
+# ECART_RELATIF_CIBLE of the control mean for a continuous outcome (a quarter of the debt).
+ECART_CIBLE = 0.15
+ECART_RELATIF_CIBLE = 0.25
 # Cohort codes of the warehouse.
 COHORTE_TRAITEE, COHORTE_TEMOIN = "accompagne", "temoin"
 
@@ -177,11 +194,15 @@ class Covariables:
     `design`: float columns without constant (numeric as is, missing values imputed by
     the median with a `<col>_manquant` indicator, categories as indicators of every
     level but the most frequent one). `lignes_equilibre`: (covariable, niveau, values,
-    binaire) with every level of a categorical covariate.
+    binaire) with every level of a categorical covariate. `colonnes`: the design columns
+    of each covariate, in the order the covariates were given (their priority order);
+    `indicatrices`: the 0/1 columns (levels, missing indicators, binary covariates).
     """
 
     design: pd.DataFrame
     lignes_equilibre: list[tuple[str, str, np.ndarray, bool]]
+    colonnes: dict[str, list[str]] = field(default_factory=dict)
+    indicatrices: set[str] = field(default_factory=set)
 
     @property
     def matrice(self) -> np.ndarray | None:
@@ -196,41 +217,136 @@ def _est_nombre(v) -> bool:
 def preparer_covariables(table: pd.DataFrame, covariables: list[str] | tuple[str, ...]) -> Covariables:
     colonnes: dict[str, np.ndarray] = {}
     lignes: list[tuple[str, str, np.ndarray, bool]] = []
+    par_covariable: dict[str, list[str]] = {}
     for nom in covariables:
-        serie = table[nom]
-        numerique = None
-        if not (pd.api.types.is_object_dtype(serie.dtype) or pd.api.types.is_string_dtype(serie.dtype)
-                or isinstance(serie.dtype, pd.CategoricalDtype)):
-            numerique = convertir_numerique(serie)
-        elif serie.notna().any() and serie.dropna().map(_est_nombre).all():
-            # Python booleans or numbers (e.g. decimals) in an object column.
-            numerique = serie.map(lambda v: np.nan if pd.isna(v) else float(v)).astype(float)
-        if numerique is not None:
-            valeurs = numerique.to_numpy(dtype=float)
-            manquants = np.isnan(valeurs)
-            if manquants.all():
-                continue
-            binaire = bool(np.isin(valeurs[~manquants], [0.0, 1.0]).all())
-            if manquants.any():
-                valeurs = np.where(manquants, np.nanmedian(valeurs), valeurs)
-            colonnes[nom] = valeurs
-            lignes.append((nom, "", valeurs, binaire))
-            if manquants.any():
-                indicateur = manquants.astype(float)
-                colonnes[f"{nom}_manquant"] = indicateur
-                lignes.append((nom, "manquant", indicateur, True))
-            continue
-        textes = serie.map(lambda v: "manquant" if pd.isna(v) or str(v).strip() == "" else str(v).strip())
-        effectifs = textes.value_counts()
-        niveaux = sorted(effectifs.index)
-        reference = max(niveaux, key=lambda niv: (effectifs[niv], -niveaux.index(niv)))
-        for niveau in niveaux:
-            indicateur = (textes == niveau).to_numpy(dtype=float)
-            lignes.append((nom, niveau, indicateur, True))
-            if niveau != reference:
-                colonnes[f"{nom}={niveau}"] = indicateur
+        avant = len(colonnes)
+        _preparer_covariable(table[nom], nom, colonnes, lignes)
+        if len(colonnes) > avant:
+            par_covariable[nom] = list(colonnes)[avant:]
     design = pd.DataFrame(colonnes, index=table.index) if colonnes else pd.DataFrame(index=table.index)
-    return Covariables(design=design, lignes_equilibre=lignes)
+    indicatrices = {c for c, valeurs in colonnes.items() if np.isin(valeurs, [0.0, 1.0]).all()}
+    return Covariables(design=design, lignes_equilibre=lignes, colonnes=par_covariable,
+                       indicatrices=indicatrices)
+
+
+def _preparer_covariable(serie: pd.Series, nom: str, colonnes: dict[str, np.ndarray],
+                         lignes: list[tuple[str, str, np.ndarray, bool]]) -> None:
+    """Adds the design columns and balance rows of one covariate."""
+    numerique = None
+    if not (pd.api.types.is_object_dtype(serie.dtype) or pd.api.types.is_string_dtype(serie.dtype)
+            or isinstance(serie.dtype, pd.CategoricalDtype)):
+        numerique = convertir_numerique(serie)
+    elif serie.notna().any() and serie.dropna().map(_est_nombre).all():
+        # Python booleans or numbers (e.g. decimals) in an object column.
+        numerique = serie.map(lambda v: np.nan if pd.isna(v) else float(v)).astype(float)
+    if numerique is not None:
+        valeurs = numerique.to_numpy(dtype=float)
+        manquants = np.isnan(valeurs)
+        if manquants.all():
+            return
+        binaire = bool(np.isin(valeurs[~manquants], [0.0, 1.0]).all())
+        if manquants.any():
+            valeurs = np.where(manquants, np.nanmedian(valeurs), valeurs)
+        colonnes[nom] = valeurs
+        lignes.append((nom, "", valeurs, binaire))
+        if manquants.any():
+            indicateur = manquants.astype(float)
+            colonnes[f"{nom}_manquant"] = indicateur
+            lignes.append((nom, "manquant", indicateur, True))
+        return
+    textes = serie.map(lambda v: "manquant" if pd.isna(v) or str(v).strip() == "" else str(v).strip())
+    effectifs = textes.value_counts()
+    niveaux = sorted(effectifs.index)
+    reference = max(niveaux, key=lambda niv: (effectifs[niv], -niveaux.index(niv)))
+    for niveau in niveaux:
+        indicateur = (textes == niveau).to_numpy(dtype=float)
+        lignes.append((nom, niveau, indicateur, True))
+        if niveau != reference:
+            colonnes[f"{nom}={niveau}"] = indicateur
+
+
+# ---------------------------------------------------------------------------
+# Covariates of each model: rare levels, then events per parameter
+# ---------------------------------------------------------------------------
+#
+# A logit (or a regression) with many columns for few households separates, or overfits:
+# with ~30 controls and ~18 design columns the propensity model predicts the cohort
+# almost perfectly and the weights rest on two or three controls. Each model therefore
+# keeps only what its data can carry, the way an evaluator would:
+#
+# 1. Rare levels. An indicator column (a level of a categorical covariate, a missing
+#    indicator, a 0/1 covariate) carried by fewer than MIN_PAR_NIVEAU households of a
+#    cohort, or whose complement is, is dropped: the level joins the reference level
+#    (a 0/1 covariate leaves the model). Such a level cannot be compared across cohorts.
+# 2. Events per parameter (Peduzzi et al. 1996; Harrell, Regression Modeling
+#    Strategies, 4.4): a model has at most one parameter, besides the intercept, for
+#    EVENEMENTS_PAR_PARAMETRE households of its limiting count, which is the smaller
+#    cohort for the propensity score and the adjusted regression, and the smallest of the
+#    cohorts, the events and the non-events for the logit of a binary outcome. The
+#    treatment takes one of these parameters in the outcome models. Covariates enter in
+#    the order they are given (their priority order: the confounders the selection of
+#    the control group is known to have used first), each with all its remaining
+#    columns, until the next one no longer fits; the rest are left out.
+#
+# What is left out is listed in a `covariables_reduites` warning on the row. The
+# balance table still shows every covariate, before and after weighting, so that the
+# imbalance left on the covariates that were not modelled can be seen.
+
+MIN_PAR_NIVEAU = 5
+EVENEMENTS_PAR_PARAMETRE = 10
+
+
+def budget_parametres(limitants: dict[str, int], deja_pris: int = 0) -> tuple[int, str]:
+    """Covariate columns a model can carry: floor(min(limitants) / EVENEMENTS_PAR_PARAMETRE)
+    minus the parameters already taken (the treatment), at least 0; and a French phrase
+    naming the limiting count."""
+    libelle, valeur = min(limitants.items(), key=lambda kv: kv[1])
+    budget = max(valeur // EVENEMENTS_PAR_PARAMETRE - deja_pris, 0)
+    phrase = (f"au plus {budget} colonne(s) de covariables (un paramètre pour "
+              f"{EVENEMENTS_PAR_PARAMETRE} {libelle} : {valeur} {libelle}"
+              + (", dont un pour le traitement)" if deja_pris else ")"))
+    return budget, phrase
+
+
+def covariables_du_modele(
+    cov: Covariables, traite: np.ndarray, budget: int, phrase: str, modele: str
+) -> tuple[np.ndarray | None, list[Avertissement]]:
+    """The design of one model (None without covariates) and its `covariables_reduites`
+    warning: rare levels dropped, then covariates in priority order within `budget`."""
+    if not cov.colonnes:
+        return None, []
+    t = np.asarray(traite) == 1
+    rares = []
+    for colonne in cov.design.columns:
+        if colonne not in cov.indicatrices:
+            continue
+        v = cov.design[colonne].to_numpy() == 1
+        comptes = [int(v[t].sum()), int((~v[t]).sum()), int(v[~t].sum()), int((~v[~t]).sum())]
+        if min(comptes) < MIN_PAR_NIVEAU:
+            rares.append(colonne)
+    retenues, ecartees, colonnes, regroupes = [], [], [], []
+    for nom, cols in cov.colonnes.items():
+        restantes = [c for c in cols if c not in rares]
+        if not restantes:
+            regroupes += cols
+            continue
+        if not ecartees and len(colonnes) + len(restantes) <= budget:
+            retenues.append(nom)
+            colonnes += restantes
+            regroupes += [c for c in cols if c in rares]
+        else:
+            ecartees.append(nom)
+    if not regroupes and not ecartees:
+        return cov.matrice, []
+    morceaux = [f"{modele} : {phrase}"]
+    morceaux.append("retenues : " + (", ".join(retenues) if retenues else "aucune"))
+    if ecartees:
+        morceaux.append("écartées : " + ", ".join(ecartees))
+    if regroupes:
+        morceaux.append(f"niveaux rares regroupés avec la référence (moins de {MIN_PAR_NIVEAU} "
+                        "ménages dans une cohorte) : " + ", ".join(regroupes))
+    x = cov.design[colonnes].to_numpy(dtype=float) if colonnes else None
+    return x, [("covariables_reduites", " ; ".join(morceaux))]
 
 
 # ---------------------------------------------------------------------------
@@ -265,6 +381,14 @@ def avertissement_evenements(n_t: int, k_t: int, n_c: int, k_c: int) -> list[Ave
                  (f"moins de {MIN_EVENEMENTS} événements ou non-événements dans une cohorte "
                  f"(accompagnés : {k_t} sur {n_t}, témoins : {k_c} sur {n_c}) : estimations fragiles"))]
     return []
+
+
+def _sans_covariable(avertissements: list[Avertissement], quoi: str) -> list[Avertissement]:
+    """The `covariables_reduites` warning of a model left without any covariate says what
+    the estimate then is."""
+    return [(code, f"{message} ; sans covariable, l'estimation est la {quoi}")
+            if code == "covariables_reduites" else (code, message)
+            for code, message in avertissements]
 
 
 def _ligne(projet_id, resultat, horizon, methode, *, n_t=None, k_t=None, n_c=None, k_c=None,
@@ -317,10 +441,20 @@ def comparer_resultat(
     y = valeurs.to_numpy()[garder]
     t = convertir_traitement(sous[traitement]) if len(sous) else np.zeros(0, dtype=int)
     cov = preparer_covariables(sous, list(covariables))
-    x = cov.matrice
     erreurs = modeles.choisir_erreurs(sous[grappe].to_numpy() if grappe else None)
     traites, temoins = t == 1, t == 0
     n_t, n_c = int(traites.sum()), int(temoins.sum())
+    cohortes = {"accompagnés": n_t, "témoins": n_c}
+    x_ps, avs_ps = covariables_du_modele(cov, t, *budget_parametres(cohortes),
+                                         "score de propension")
+    if type_resultat == "binaire":
+        k = int(np.nansum(y))
+        limitants = {**cohortes, "événements": k, "non-événements": len(y) - k}
+        x_y, avs_y = covariables_du_modele(cov, t, *budget_parametres(limitants, 1),
+                                           "modèle logistique du résultat")
+    else:
+        x_y, avs_y = covariables_du_modele(cov, t, *budget_parametres(cohortes, 1),
+                                           "régression du résultat")
     base = {"n_t": n_t, "n_c": n_c}
     ligne = lambda methode, **kw: _ligne(projet_id, resultat, horizon_mois, methode, **kw)
 
@@ -344,9 +478,10 @@ def comparer_resultat(
                    + avertissement_evenements(n_t, k_t, n_c, k_c))
         p_t, p_c = k_t / n_t, k_c / n_c
         p_fisher = st.p_fisher(k_t, n_t, k_c, n_c)
-        d, bas, haut = st.difference_newcombe(k_t, n_t, k_c, n_c)
-        lignes.append(ligne("difference_brute", **base, p_t=p_t, p_c=p_c, estimation=d, ic_bas=bas,
-                            ic_haut=haut, p_valeur=p_fisher, avertissements=communs))
+        d_brute, bas_brute, haut_brute = st.difference_newcombe(k_t, n_t, k_c, n_c)
+        lignes.append(ligne("difference_brute", **base, p_t=p_t, p_c=p_c, estimation=d_brute,
+                            ic_bas=bas_brute, ic_haut=haut_brute, p_valeur=p_fisher,
+                            avertissements=communs))
         rr, bas, haut = st.rapport_risques(k_t, n_t, k_c, n_c)
         avs_rr = list(communs)
         if k_t == 0 or k_c == 0:
@@ -355,28 +490,49 @@ def comparer_resultat(
         lignes.append(ligne("rapport_risques", **base, p_t=p_t, p_c=p_c,
                             estimation=rr if math.isfinite(rr) else math.nan,
                             ic_bas=bas, ic_haut=haut, p_valeur=p_fisher, avertissements=avs_rr))
-        ame = modeles.effet_marginal_logit(y, t, x, erreurs) if modeles_possibles else impossible
+        if not modeles_possibles:
+            ame = impossible
+        elif x_y is None:
+            # Without covariates the logit is saturated: its marginal effect is the raw
+            # difference, whose Newcombe interval behaves better than the Wald one with
+            # few events.
+            ame = {"estimation": d_brute, "ic_bas": bas_brute, "ic_haut": haut_brute,
+                   "p_valeur": p_fisher, "p1": p_t, "p0": p_c, "avertissements": []}
+            avs_y = _sans_covariable(avs_y, "différence brute, intervalle de Newcombe")
+        else:
+            ame = modeles.effet_marginal_logit(y, t, x_y, erreurs)
         lignes.append(ligne("logit_effet_marginal", **base, p_t=ame["p1"], p_c=ame["p0"],
                             estimation=ame["estimation"], ic_bas=ame["ic_bas"],
                             ic_haut=ame["ic_haut"], p_valeur=ame["p_valeur"],
-                            avertissements=communs + erreurs.avertissements + ame["avertissements"]))
+                            avertissements=communs + erreurs.avertissements + avs_y
+                            + ame["avertissements"]))
     else:
         communs = avertissement_secret(n_t, n_c)
         w = st.difference_moyennes_welch(y[traites], y[temoins])
         lignes.append(ligne("difference_moyennes", **base, p_t=w["moyenne_t"], p_c=w["moyenne_c"],
                             estimation=w["estimation"], ic_bas=w["ic_bas"], ic_haut=w["ic_haut"],
                             p_valeur=w["p_valeur"], avertissements=communs))
-        ols = modeles.ols_ajuste(y, t, x, erreurs) if modeles_possibles else impossible
+        if not modeles_possibles:
+            ols = impossible
+        elif x_y is None:
+            # Without covariates the regression is the difference in means (Welch).
+            ols = {k: w[k] for k in ("estimation", "ic_bas", "ic_haut", "p_valeur")}
+            ols["avertissements"] = []
+            avs_y = _sans_covariable(avs_y, "différence de moyennes, intervalle de Welch")
+        else:
+            ols = modeles.ols_ajuste(y, t, x_y, erreurs)
         lignes.append(ligne("ols_ajuste", **base, p_t=w["moyenne_t"], p_c=w["moyenne_c"],
                             estimation=ols["estimation"], ic_bas=ols["ic_bas"],
                             ic_haut=ols["ic_haut"], p_valeur=ols["p_valeur"],
-                            avertissements=communs + erreurs.avertissements + ols["avertissements"]))
+                            avertissements=communs + erreurs.avertissements + avs_y
+                            + ols["avertissements"]))
 
-    ipw = modeles.ipw_att(y, t, x, erreurs) if modeles_possibles else impossible
+    ipw = modeles.ipw_att(y, t, x_ps, erreurs) if modeles_possibles else impossible
     lignes.append(ligne("ipw_att", **base, p_t=ipw["mu1"], p_c=ipw["mu0"],
                         estimation=ipw["estimation"], ic_bas=ipw["ic_bas"], ic_haut=ipw["ic_haut"],
                         p_valeur=ipw["p_valeur"], ess=ipw["ess"],
-                        avertissements=communs + erreurs.avertissements + ipw["avertissements"]))
+                        avertissements=communs + erreurs.avertissements + avs_ps
+                        + ipw["avertissements"]))
 
     if type_resultat == "binaire":
         p_c = base["k_c"] / n_c
@@ -387,13 +543,45 @@ def comparer_resultat(
                             "proportion n'est détectable avec une puissance de 80 %")))
         lignes.append(ligne("puissance_mdd", **base, p_t=base["k_t"] / n_t, p_c=p_c,
                             estimation=mdd, avertissements=avs_mdd))
+        taille, cible = taille_necessaire_ecart(p_c)
+        lignes.append(ligne("puissance_taille", **base, p_t=cible, p_c=p_c,
+                            estimation=math.nan if taille is None else float(taille),
+                            avertissements=communs))
     else:
         s_t = float(np.std(y[traites], ddof=1)) if n_t > 1 else math.nan
         s_c = float(np.std(y[temoins], ddof=1)) if n_c > 1 else math.nan
         mdd = st.difference_minimale_detectable_moyennes(n_t, n_c, s_t, s_c, PUISSANCE, ALPHA)
-        lignes.append(ligne("puissance_mdd", **base, p_t=float(y[traites].mean()),
-                            p_c=float(y[temoins].mean()), estimation=mdd, avertissements=communs))
+        m_t, m_c = float(y[traites].mean()), float(y[temoins].mean())
+        lignes.append(ligne("puissance_mdd", **base, p_t=m_t, p_c=m_c, estimation=mdd,
+                            avertissements=communs))
+        ecart = ECART_RELATIF_CIBLE * abs(m_c)
+        taille = st.taille_necessaire_moyennes(s_t, s_c, ecart, PUISSANCE, ALPHA)
+        avs_taille = list(communs)
+        if taille is None:
+            avs_taille.append(("estimation_impossible", (
+                "moyenne des témoins nulle ou écarts types non calculables : taille nécessaire "
+                "non définie")))
+        lignes.append(ligne("puissance_taille", **base, p_t=m_c - ecart, p_c=m_c,
+                            estimation=math.nan if taille is None else float(taille),
+                            avertissements=avs_taille))
     return tableau_estimations(lignes)
+
+
+def taille_necessaire_ecart(p_temoins: float, ecart: float = ECART_CIBLE) -> tuple[int | None, float]:
+    """Households per group (two equal groups, 80 % power, 5 % two-sided) to detect a
+    difference of `ecart` from the control proportion in either direction: the larger of
+    the sizes for p_temoins + ecart and p_temoins - ecart (those within [0, 1]); with the
+    proportion that gave it."""
+    tailles = []
+    for cible in (p_temoins + ecart, p_temoins - ecart):
+        if 0 <= cible <= 1:
+            taille = st.taille_necessaire(p_temoins, cible - p_temoins, PUISSANCE, ALPHA)
+            if taille is not None:
+                tailles.append((taille, cible))
+    if not tailles:
+        return None, math.nan
+    taille, cible = max(tailles)
+    return taille, cible
 
 
 def taille_necessaire_observee(estimations: pd.DataFrame) -> int | None:
@@ -420,7 +608,9 @@ def tableau_equilibre(
 ) -> pd.DataFrame:
     """Standardised mean differences by covariate (and level), before and after ATT weighting.
 
-    The weights come from the propensity model on `covariables`; `autres` are shown in
+    The weights come from the propensity model on `covariables` (those it can carry, in
+    the order given: `covariables_du_modele`); every covariate is shown, so that the
+    imbalance left on those the model could not take is visible. `autres` are shown in
     the table (with the same weights) without entering the model (e.g. the landlord).
     `desequilibre` is true when |SMD| > SEUIL_SMD before or after weighting; `secret`
     when a cohort has fewer than SEUIL_DENOMINATEUR households or a level counts 1 to
@@ -430,7 +620,10 @@ def tableau_equilibre(
     cov = preparer_covariables(table, list(covariables))
     poids = None
     if (t == 1).any() and (t == 0).any():
-        scores, _, _ = modeles.score_propension(t, cov.matrice, modeles.Erreurs("HC1"))
+        budget = budget_parametres({"accompagnés": int((t == 1).sum()),
+                                    "témoins": int((t == 0).sum())})
+        x_ps, _ = covariables_du_modele(cov, t, *budget, "score de propension")
+        scores, _, _ = modeles.score_propension(t, x_ps, modeles.Erreurs("HC1"))
         if scores is not None and np.all((scores > 0) & (scores < 1)):
             poids = modeles.poids_att(scores, t)
     lignes_eq = cov.lignes_equilibre + preparer_covariables(table, [a for a in autres

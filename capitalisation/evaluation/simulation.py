@@ -18,7 +18,9 @@ specified, so each estimator targets its own estimand:
 
 The true values are computed by Gauss-Hermite quadrature over X1 (exact to machine
 precision) and summing over X2. With 200 datasets the Monte Carlo standard error of a
-95 % coverage is 1.5 points.
+95 % coverage is 1.5 points. Each dataset goes through `moteur.comparer_resultat`, as
+the warehouse's cohorts do (covariates of each model within its events per parameter);
+`--menages 60` checks the intervals on samples as small as a project's.
 
 Run: `python -m capitalisation.evaluation.simulation [--jeux 200] [--graine 20200601]`.
 """
@@ -32,8 +34,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from capitalisation.evaluation import modeles
-from capitalisation.evaluation import statistiques as st
+from capitalisation.evaluation import moteur
 
 A0, A1, A2 = -0.4, 0.8, -0.6
 B0, BT, B1, B2 = -0.5, 0.6, 0.8, 0.5
@@ -80,17 +81,14 @@ def simuler_jeu(rng: np.random.Generator, n: int = N_MENAGES):
 
 
 def estimer_jeu(y: np.ndarray, t: np.ndarray, x: np.ndarray) -> dict[str, tuple[float, float, float]]:
-    """(estimate, lower, upper) of the three estimators on one dataset."""
-    erreurs = modeles.Erreurs("HC1")
-    k_t, n_t = int(y[t == 1].sum()), int((t == 1).sum())
-    k_c, n_c = int(y[t == 0].sum()), int((t == 0).sum())
-    ame = modeles.effet_marginal_logit(y, t, x, erreurs)
-    ipw = modeles.ipw_att(y, t, x, erreurs)
-    return {
-        "difference_brute": st.difference_newcombe(k_t, n_t, k_c, n_c),
-        "logit_effet_marginal": (ame["estimation"], ame["ic_bas"], ame["ic_haut"]),
-        "ipw_att": (ipw["estimation"], ipw["ic_bas"], ipw["ic_haut"]),
-    }
+    """(estimate, lower, upper) of the three estimators on one dataset, computed by the
+    engine as the warehouse runs it (`moteur.comparer_resultat`: covariates of each
+    model within its events per parameter, HC1 errors without clusters)."""
+    table = pd.DataFrame({"t": t, "y": y, "x1": x[:, 0], "x2": x[:, 1]})
+    lignes = moteur.comparer_resultat(table, "t", "y", ["x1", "x2"], type_resultat="binaire")
+    lignes = lignes.set_index("methode")
+    return {methode: tuple(float(lignes.loc[methode, c]) for c in ("estimation", "ic_bas", "ic_haut"))
+            for methode in ESTIMANDES}
 
 
 def etude_couverture(n_jeux: int = N_JEUX, graine: int = GRAINE,

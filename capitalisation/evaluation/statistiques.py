@@ -281,6 +281,19 @@ def taille_necessaire(
     return math.ceil(float(n) - 1e-9)
 
 
+def taille_necessaire_moyennes(
+    ecart_type_t: float, ecart_type_c: float, difference: float,
+    puissance: float = 0.8, alpha: float = 0.05,
+) -> int | None:
+    """Households per group (two equal groups) to detect a difference in means:
+    n = (z_{1-a/2} + z_{power})^2 (s_t^2 + s_c^2) / difference^2, rounded up."""
+    if not (math.isfinite(ecart_type_t) and math.isfinite(ecart_type_c)) or not difference:
+        return None
+    z = stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(puissance)
+    n = z * z * (ecart_type_t**2 + ecart_type_c**2) / difference**2
+    return max(math.ceil(float(n) - 1e-9), 2)
+
+
 def difference_minimale_detectable_moyennes(
     n_t: int, n_c: int, ecart_type_t: float, ecart_type_c: float,
     puissance: float = 0.8, alpha: float = 0.05,
