@@ -235,8 +235,11 @@ def _sql_nettoye(colonne: str) -> str:
 
 
 def _sql_montant(colonne: str) -> str:
-    sans_espace = f"regexp_replace({_sql_nettoye(colonne)}, '[\\s\u00a0\u202f]', '', 'g')"
-    return f"replace({sans_espace}, ',', '.')"
+    """Thousands separators (space, no-break and narrow no-break space) out, decimal comma to point."""
+    texte = _sql_nettoye(colonne)
+    for espace in (" ", "\u00a0", "\u202f"):
+        texte = f"replace({texte}, '{espace}', '')"
+    return f"replace({texte}, ',', '.')"
 
 
 def sql_conversion(col: contrat.Colonne, source: str) -> str:
@@ -248,16 +251,19 @@ def sql_conversion(col: contrat.Colonne, source: str) -> str:
         expression = f"lower({brut})"
     elif col.type == contrat.DATE:
         expression = (
-            f"coalesce(try_strptime({brut}, '%Y-%m-%d'), try_strptime({brut}, '%d/%m/%Y'))::date"
+            f"(case when substr({brut}, 5, 1) = '-' then try_strptime({brut}, '%Y-%m-%d') "
+            f"else try_strptime({brut}, '%d/%m/%Y') end)::date"
         )
     elif col.type == contrat.MOIS:
         expression = (
-            f"coalesce(try_strptime({brut}, '%Y-%m'), try_strptime('01/' || {brut}, '%d/%m/%Y'))::date"
+            f"(case when substr({brut}, 5, 1) = '-' then try_strptime({brut}, '%Y-%m') "
+            f"else try_strptime('01/' || {brut}, '%d/%m/%Y') end)::date"
         )
     elif col.type == contrat.MONTANT:
+        # at most two decimals: a third one would be silently rounded by the cast
         nombre = _sql_montant(source)
         expression = (
-            f"case when regexp_full_match({nombre}, '[+-]?[0-9]+([.][0-9]{{1,2}})?') "
+            f"case when not regexp_matches({nombre}, '[.][0-9]{{3}}') "
             f"then try_cast({nombre} as decimal(14, 2)) end"
         )
     elif col.type == contrat.NOMBRE:
@@ -308,55 +314,20 @@ def _citer_lignes(lignes: list[int], total: int) -> str:
     return f"{total} ligne(s) ({texte}{', …' if total > len(lignes[:LIGNES_CITEES]) else ''})"
 
 
-def _charger_texte(
+def _lire_et_convertir(
     con: duckdb.DuckDBPyConnection,
     table: contrat.Table,
     csv: Path,
     separateur: str,
     fichier: str,
-) -> list[str]:
-    """Load the file as text into the temporary table `brut` (with `ligne_source`)."""
-    entete = _premiere_ligne(csv, "utf-8-sig")
-    entetes = next(csv_module.reader([entete], delimiter=separateur))
-    noms = correspondance_colonnes(table, entetes, fichier)
-    colonnes = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(noms)))
-    try:
-        con.execute(
-            f"""
-            create or replace temp table brut as
-            select row_number() over () + 1 as ligne_source, *
-            from read_csv(?, delim = ?, header = true, auto_detect = false, quote = '"',
-                          escape = '"', columns = {{{colonnes}}}, null_padding = false,
-                          strict_mode = true, parallel = false)
-            """,
-            [str(csv), separateur],
-        )
-    except duckdb.Error as erreur:
-        # DuckDB's message quotes the offending line: never repeat it (it may hold personal data).
-        texte = str(erreur)
-        ligne = re.search(r"Line:? (\d+)", texte)
-        champs = re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", texte)
-        ou = f" à la ligne {int(ligne.group(1))}" if ligne else ""
-        detail = (
-            f" : {champs.group(2)} champs au lieu de {champs.group(1)}"
-            if champs
-            else " (guillemet non fermé, fichier tronqué ou caractère invalide)"
-        )
-        raise LivraisonIllisible(
-            f"{fichier} : structure CSV illisible{ou}{detail}."
-        ) from None
-    return noms
-
-
-def _convertir(
-    con: duckdb.DuckDBPyConnection,
-    table: contrat.Table,
-    noms: list[str],
-    fichier: str,
     date_extraction: dt.date,
     parquet: Path,
 ) -> int:
-    """Parse `brut` into typed columns, refuse unparsable cells, write the Parquet file."""
+    """One pass over the CSV: typed columns, the line number and a bitmask of unparsable
+    cells; refuse the file if any cell is unparsable, else write the Parquet file."""
+    entete = _premiere_ligne(csv, "utf-8-sig")
+    entetes = next(csv_module.reader([entete], delimiter=separateur))
+    noms = correspondance_colonnes(table, entetes, fichier)
     position = {nom: i for i, nom in enumerate(noms)}
     expressions, controles = [], []
     for col in table.colonnes:
@@ -367,40 +338,73 @@ def _convertir(
         conversion = sql_conversion(col, source)
         expressions.append(f"({conversion})::{_TYPES_SQL[col.type]} as {col.nom}")
         if col.type in _LIBELLES_TYPES:
-            controles.append((col, f"{_sql_nettoye(source)} is not null and ({conversion}) is null"))
-    erreurs = []
-    if controles:
-        # one pass counts the unparsable cells of every column; row numbers only where needed
-        comptes = con.execute(
-            "select " + ", ".join(f"count(*) filter (where {condition})" for _, condition in controles)
-            + " from brut"
-        ).fetchone()
-        for (col, condition), total in zip(controles, comptes):
-            if total:
-                lignes = [
-                    ligne for (ligne,) in con.execute(
-                        f"select ligne_source from brut where {condition} "
-                        f"order by ligne_source limit {LIGNES_CITEES}"
-                    ).fetchall()
-                ]
-                erreurs.append(
-                    f"colonne {col.nom} : {_citer_lignes(lignes, total)} ne sont pas "
-                    f"{_LIBELLES_TYPES[col.type]}"
-                )
-    if erreurs:
-        raise LivraisonIllisible(f"{fichier} : " + " ; ".join(erreurs) + ".")
+            controles.append(
+                (col, f"{_sql_nettoye(source)} is not null and ({conversion}) is null")
+            )
+    anomalies = " + ".join(
+        f"(case when {condition} then {1 << bit} else 0 end)"
+        for bit, (_, condition) in enumerate(controles)
+    ) or "0"
+    colonnes = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(noms)))
     parquet.parent.mkdir(parents=True, exist_ok=True)
     provisoire = parquet.with_name(f".{parquet.name}.{os.getpid()}.tmp")
-    selection = ", ".join(expressions)
-    con.execute(
-        f"copy (select {selection}, ?::date as date_extraction, ligne_source from brut "
-        f"order by ligne_source) to '{provisoire}' (format parquet, compression zstd)",
-        [date_extraction],
-    )
+    try:
+        con.execute(
+            f"""
+            copy (
+                select
+                    {", ".join(expressions)},
+                    ?::date as date_extraction,
+                    row_number() over () + 1 as ligne_source,
+                    cast({anomalies} as bigint) as anomalies_lecture
+                from read_csv(?, delim = ?, header = true, auto_detect = false, quote = '"',
+                              escape = '"', columns = {{{colonnes}}}, null_padding = false,
+                              strict_mode = true)
+            ) to '{provisoire}' (format parquet, compression zstd)
+            """,
+            [date_extraction, str(csv), separateur],
+        )
+    except duckdb.Error as erreur:
+        provisoire.unlink(missing_ok=True)
+        # DuckDB's message quotes the offending line: never repeat it (it may hold personal data).
+        texte = str(erreur)
+        ligne = re.search(r"Line:? (\d+)", texte)
+        champs = re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", texte)
+        ou = f" à la ligne {int(ligne.group(1))}" if ligne else ""
+        detail = (
+            f" : {champs.group(2)} champs au lieu de {champs.group(1)}"
+            if champs
+            else " (guillemet non fermé, fichier tronqué ou caractère invalide)"
+        )
+        raise LivraisonIllisible(f"{fichier} : structure CSV illisible{ou}{detail}.") from None
+    lu = f"read_parquet('{provisoire}')"
+    comptes = con.execute(
+        "select count(*)"
+        + "".join(
+            f", count(*) filter (where anomalies_lecture & {1 << bit} != 0)"
+            for bit in range(len(controles))
+        )
+        + f" from {lu}"
+    ).fetchone()
+    lignes, comptes = int(comptes[0]), comptes[1:]
+    erreurs = []
+    for bit, ((col, _), total) in enumerate(zip(controles, comptes)):
+        if total:
+            premieres = [
+                ligne for (ligne,) in con.execute(
+                    f"select ligne_source from {lu} where anomalies_lecture & {1 << bit} != 0 "
+                    f"order by ligne_source limit {LIGNES_CITEES}"
+                ).fetchall()
+            ]
+            erreurs.append(
+                f"colonne {col.nom} : {_citer_lignes(premieres, total)} ne sont pas "
+                f"{_LIBELLES_TYPES[col.type]}"
+            )
+    if erreurs:
+        provisoire.unlink(missing_ok=True)
+        raise LivraisonIllisible(f"{fichier} : " + " ; ".join(erreurs) + ".")
     os.replace(provisoire, parquet)
-    (lignes,) = con.execute("select count(*) from brut").fetchone()
-    con.execute("drop table brut")
-    return int(lignes)
+    return lignes
 
 
 # --------------------------------------------------------------------------- workbook
@@ -488,8 +492,7 @@ def lire_table(
     entete = _premiere_ligne(chemin, encodage)
     separateur = detecter_separateur(entete, fichier)
     csv = _en_utf8(chemin, encodage, dossier_tmp)
-    noms = _charger_texte(con, table, csv, separateur, fichier)
-    lignes = _convertir(con, table, noms, fichier, date_extraction, parquet)
+    lignes = _lire_et_convertir(con, table, csv, separateur, fichier, date_extraction, parquet)
     return TableLue(table.nom, fichier, lignes, parquet, encodage, separateur)
 
 

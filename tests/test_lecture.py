@@ -187,3 +187,18 @@ def test_dossier_mal_nomme(tmp_path):
     livraison_type(tmp_path / "exports", date="30-06-2020")
     with pytest.raises(LivraisonIllisible, match="AAAA-MM-JJ"):
         lecture.trouver_livraisons(tmp_path / "exports")
+
+
+def test_numeros_de_ligne_fideles_sur_un_gros_fichier(tmp_path):
+    """Parallel reading keeps each row's line number: here quittance equals the line number."""
+    lignes = [COMPTES.splitlines()[0]] + [
+        f"a1,declic,{2000 + (i // 12) % 50:04d}-{i % 12 + 1:02d},{i + 2}.00,0,0,0,0,non" for i in range(120_000)
+    ]
+    livraison_type(tmp_path / "exports", **{"comptes_mensuels.csv": ("\n".join(lignes) + "\n", "utf-8")})
+    lire(tmp_path / "exports", tmp_path / "landing")
+    con = duckdb.connect()
+    (ecarts, total) = con.execute(
+        f"select count(*) filter (where quittance != ligne_source), count(*) "
+        f"from read_parquet('{tmp_path}/landing/comptes_mensuels/*.parquet')"
+    ).fetchone()
+    assert (ecarts, total) == (0, 120_000)

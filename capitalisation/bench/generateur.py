@@ -255,6 +255,7 @@ def generer(exports: Path, menages: int, graine: int = 20200601, memoire: str = 
     con = duckdb.connect(str(travail / "generation.duckdb"))
     try:
         con.execute(f"set memory_limit = '{memoire}'")
+        con.execute("set enable_progress_bar = false")
         _creer_tables(con, menages, projets, graine)
         for table in ("menages", "comptes_mensuels", "evenements", "contacts"):
             for francais in (False, True):
