@@ -11,9 +11,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from capitalisation import __version__
+from capitalisation import __version__, config
 from capitalisation.erreurs import ErreurUtilisateur
-from capitalisation import config
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:

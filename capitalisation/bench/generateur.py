@@ -159,7 +159,7 @@ def _creer_tables(con: duckdb.DuckDBPyConnection, menages: int, projets: int, gr
         """
     )
     con.execute(
-        f"""
+        """
         create table evenements as
         select menage_id, projet_id, date_orientation - to_days(90) as date, 'commandement_payer' as type_evenement
         from menages_livres where fragilite > 0.8
@@ -217,7 +217,7 @@ def _selection(table: str, francais: bool) -> str:
             "case when date_fin_accompagnement is not null then 'objectifs_atteints' end as motif_fin",
             "composition", "tranche_age", "tranche_ressources",
             f"{montant('loyer_centimes')} as loyer_mensuel",
-            (f"replace(cast(taux_effort as varchar), '.', ',')" if francais else "taux_effort")
+            ("replace(cast(taux_effort as varchar), '.', ',')" if francais else "taux_effort")
             + " as taux_effort",
             "departement", "public_prioritaire", "origine_orientation",
         ]
