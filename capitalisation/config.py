@@ -24,7 +24,7 @@ def _param(section: str, cle: str, defaut):
 EXPORTS_DEMO = RACINE / _param("chemins", "exports", "exports")
 ENTREPOT = RACINE / _param("chemins", "entrepot", "warehouse/capitalisation.duckdb")
 RAPPORTS_VALIDATION = RACINE / _param("chemins", "rapports_validation", "warehouse/validation")
-QUARANTAINE = RACINE / _param("chemins", "quarantaine", "warehouse/quarantaine")
+QUARANTAINE = RACINE / _param("chemins", "quarantaine", "quarantaine")
 SITE = RACINE / _param("chemins", "site", "reports/_site")
 EXPORTS_BENCHMARK = RACINE / _param("chemins", "exports_benchmark", "warehouse/benchmark")
 DOSSIER_BENCH = RACINE / _param("chemins", "bench", "warehouse/bench")

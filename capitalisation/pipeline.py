@@ -109,7 +109,8 @@ def atterrir(
     refused delivery leaves nothing in the landing area, only its report (which names
     files, columns and rows, never a value) and its untouched copy in quarantine.
     """
-    from capitalisation.validation import controle, quarantaine as mise_a_l_ecart, rapport
+    from capitalisation.validation import controle, rapport
+    from capitalisation.validation import quarantaine as mise_a_l_ecart
 
     rapports = Path(rapports or config.RAPPORTS_VALIDATION)
     quarantaine = Path(quarantaine or config.QUARANTAINE)
@@ -144,7 +145,7 @@ def atterrir(
         encoding="utf-8",
     )
     os.replace(provisoire_manifeste, chemin)
-    return BilanLivraison(livraison, "acceptee", lignes=lignes, empreintes=hachages)
+    return BilanLivraison(livraison, "lue", lignes=lignes, empreintes=hachages)
 
 
 def deposer(livraison: lecture.Livraison, provisoire: Path, landing: Path, tables: list[str]) -> None:
@@ -218,13 +219,13 @@ def lire_livraisons(
         par_projet.setdefault(livraison.projet_id, []).append((livraison, racine))
     with progression() as barre:
         tache = barre.add_task("Validation et lecture des livraisons", total=len(livraisons))
-        for projet, candidates in sorted(par_projet.items()):
+        for _projet, candidates in sorted(par_projet.items()):
             retenue = False
             for livraison, racine in sorted(candidates, key=lambda c: c[0].date_extraction, reverse=True):
                 barre.update(tache, description=f"Validation de {livraison.nom}")
                 if retenue:
                     bilans.append(BilanLivraison(
-                        livraison, "remplacee", ["remplacée par une extraction plus récente, en usage"]
+                        livraison, "ignoree", ["remplacée par une extraction plus récente, en usage"]
                     ))
                 else:
                     try:
@@ -233,10 +234,14 @@ def lire_livraisons(
                         from capitalisation.validation.donnees_personnelles import masquer
 
                         bilan = BilanLivraison(livraison, "refusee", [masquer(str(erreur))])
-                    retenue = bilan.statut in ("acceptee", "deja_lue")
+                    retenue = bilan.statut in ("lue", "deja_lue")
                     bilans.append(bilan)
                 barre.advance(tache)
     return bilans
+
+
+# A delivery's status in the run (BilanLivraison) → in the audit journal.
+STATUTS_JOURNAL = {"lue": "acceptee", "deja_lue": "deja_lue", "refusee": "refusee", "ignoree": "remplacee"}
 
 
 def journaliser(entrepot: Path, bilans: list[BilanLivraison]) -> str:
@@ -251,7 +256,7 @@ def journaliser(entrepot: Path, bilans: list[BilanLivraison]) -> str:
             journal.dossier_journal(entrepot),
             journal.evenement(
                 execution,
-                bilan.statut,
+                STATUTS_JOURNAL[bilan.statut],
                 livraison.nom,
                 projet_id=livraison.projet_id,
                 date_extraction=date,
@@ -263,9 +268,9 @@ def journaliser(entrepot: Path, bilans: list[BilanLivraison]) -> str:
 
 
 STATUTS_AFFICHES = {
-    "acceptee": "[green]acceptée[/green]",
+    "lue": "[green]acceptée[/green]",
     "deja_lue": "déjà lue",
-    "remplacee": "[dim]remplacée[/dim]",
+    "ignoree": "[dim]remplacée[/dim]",
     "refusee": "[red]refusée[/red]",
 }
 
@@ -396,7 +401,7 @@ def executer(
         journaliser(entrepot, bilans)
         afficher_bilans(bilans, rapports)
         refusees = [b for b in bilans if b.statut == "refusee"]
-        if not any(b.statut in ("acceptee", "deja_lue") for b in bilans):
+        if not any(b.statut in ("lue", "deja_lue") for b in bilans):
             raise ErreurUtilisateur(
                 "aucune livraison acceptée : l'entrepôt précédent reste en place "
                 f"(rapports de validation dans {rapports})."

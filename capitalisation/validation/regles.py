@@ -1,0 +1,373 @@
+"""The validation rules: the Great Expectations suites of expectations/ and how each one runs.
+
+Each table of the contract has one suite, `expectations/<table>.json`, a reviewed file in
+Great Expectations' own format. Every expectation carries in its `meta`:
+
+- `code`: the rule code cited in reports (`montant_negatif`, `identite_compte`…);
+- `libelle`: its French label;
+- `severite`: `erreur` (the delivery is refused) or `avertissement` (reported, accepted);
+- `execution` (absent = `ge`): where the rule runs:
+    - `ge`: Great Expectations, on each chunk of the landing file as a pandas DataFrame
+      (row-level rules: every row is judged on its own);
+    - `duckdb`: DuckDB SQL over the whole landing file (rules across rows: uniqueness,
+      households missing from menages, the rent-account identity month to month…), or the
+      personal-data detectors for `donnees_personnelles`;
+    - `schema`: the column types of the typed Parquet file (pandas loses DECIMAL vs DOUBLE).
+
+`unexpected_rows_expectation` queries name the file being checked `{batch}` (as Great
+Expectations does) and the delivery's other tables `{menages}`, `{comptes_mensuels}`…;
+each returns the `ligne_source` of the offending rows.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import os
+import re
+import warnings
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import duckdb
+
+from capitalisation import config, contrat
+
+DOSSIER_SUITES = config.RACINE / "expectations"
+DOSSIER_SEEDS = config.RACINE / "seeds"
+TAILLE_MORCEAU = 500_000
+LIGNES_CITEES = 10
+ERREUR = "erreur"
+AVERTISSEMENT = "avertissement"
+SEVERITES = (ERREUR, AVERTISSEMENT)
+EXECUTIONS = ("ge", "duckdb", "schema")
+_DATE_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_ESPACE_RESERVE = re.compile(r"\{(\w+)\}")
+
+
+@dataclass(frozen=True)
+class Regle:
+    """One expectation of a suite, with what the reports need to cite it."""
+
+    table: str
+    indice: int  # position in its suite
+    type: str
+    kwargs: dict = field(hash=False, compare=False)
+    code: str = ""
+    libelle: str = ""
+    severite: str = ERREUR
+    execution: str = "ge"
+    colonne: str | None = None
+
+    @property
+    def tables_citees(self) -> set[str]:
+        """The delivery's tables a SQL rule reads, besides its own."""
+        requete = self.kwargs.get("unexpected_rows_query", "")
+        return {nom for nom in _ESPACE_RESERVE.findall(requete) if nom != "batch"}
+
+
+@dataclass
+class Resultat:
+    """What a rule found over a whole table: failing rows, or a table-level failure."""
+
+    regle: Regle
+    lignes: int | None = 0  # None: a table-level rule (no rows to count)
+    premieres: list[int] = field(default_factory=list)
+    echec: bool = False
+    non_evaluee: bool = False
+
+    def ajouter(self, lignes: int | None, premieres: list[int]) -> None:
+        self.echec = True
+        if lignes is None or self.lignes is None:
+            self.lignes = None
+        else:
+            self.lignes += lignes
+        self.premieres = sorted(set(self.premieres) | set(premieres))[:LIGNES_CITEES]
+
+
+# --------------------------------------------------------------------------- suites
+
+
+def _colonne(kwargs: dict) -> str | None:
+    for cle in ("column", "column_B", "column_A"):
+        if cle in kwargs:
+            return kwargs[cle]
+    return None
+
+
+@lru_cache(maxsize=4)
+def charger_suites(dossier: Path = DOSSIER_SUITES) -> dict[str, tuple[Regle, ...]]:
+    """Every suite, table → its rules, checked for the meta each rule needs."""
+    suites: dict[str, tuple[Regle, ...]] = {}
+    for table in contrat.TABLES:
+        chemin = Path(dossier) / f"{table}.json"
+        donnees = json.loads(chemin.read_text(encoding="utf-8"))
+        regles = []
+        for indice, attente in enumerate(donnees["expectations"]):
+            meta = attente.get("meta", {})
+            regle = Regle(
+                table=table,
+                indice=indice,
+                type=attente["type"],
+                kwargs=attente.get("kwargs", {}),
+                code=meta.get("code", ""),
+                libelle=meta.get("libelle", ""),
+                severite=meta.get("severite", ""),
+                execution=meta.get("execution", "ge"),
+                colonne=meta.get("colonne") or _colonne(attente.get("kwargs", {})),
+            )
+            if not regle.code or not regle.libelle or regle.severite not in SEVERITES or (
+                regle.execution not in EXECUTIONS
+            ):
+                raise ValueError(f"{chemin.name}, attente n° {indice + 1} : meta incomplète")
+            regles.append(regle)
+        suites[table] = tuple(regles)
+    return suites
+
+
+@lru_cache(maxsize=1)
+def catalogue() -> dict[str, list[str]]:
+    """The codes of the reference seeds (projects and landlords)."""
+
+    def codes(fichier: str, colonne: str) -> list[str]:
+        with open(DOSSIER_SEEDS / fichier, encoding="utf-8", newline="") as flux:
+            return sorted({ligne[colonne].strip() for ligne in csv.DictReader(flux)})
+
+    return {
+        "projets_catalogue": codes("projets.csv", "projet_id"),
+        "bailleurs_catalogue": codes("bailleurs.csv", "bailleur_id"),
+    }
+
+
+# --------------------------------------------------------------------------- Great Expectations
+
+
+def _valeur_ge(valeur):
+    """Date bounds are written AAAA-MM-JJ in the suites; pandas compares Timestamps."""
+    import pandas as pd
+
+    if isinstance(valeur, str) and _DATE_ISO.match(valeur):
+        return pd.Timestamp(valeur)
+    return valeur
+
+
+class MoteurGE:
+    """An ephemeral Great Expectations context, one pandas asset per table (built once)."""
+
+    _instance: MoteurGE | None = None
+
+    def __init__(self) -> None:
+        os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+        os.environ.setdefault("TQDM_DISABLE", "1")
+        import great_expectations as gx
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+
+        for nom in ("great_expectations", "great_expectations.core", "great_expectations.validator"):
+            logging.getLogger(nom).setLevel(logging.CRITICAL)
+        self._gx = gx
+        self.contexte = gx.get_context(mode="ephemeral")
+        self.contexte.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+        source = self.contexte.data_sources.add_pandas("livraison")
+        self.definitions = {
+            table: source.add_dataframe_asset(table).add_batch_definition_whole_dataframe("morceau")
+            for table in contrat.TABLES
+        }
+        self._suites: dict[tuple[str, tuple[int, ...]], object] = {}
+
+    @classmethod
+    def obtenir(cls) -> MoteurGE:
+        if cls._instance is None:
+            cls._instance = cls()
+        return cls._instance
+
+    def _suite(self, table: str, regles: tuple[Regle, ...]):
+        cle = (table, tuple(r.indice for r in regles))
+        if cle not in self._suites:
+            attentes = []
+            for regle in regles:
+                kwargs = {k: _valeur_ge(v) for k, v in regle.kwargs.items()}
+                attentes.append(
+                    {
+                        "type": regle.type,
+                        "kwargs": kwargs,
+                        "meta": {"indice": regle.indice},
+                        "severity": "critical" if regle.severite == ERREUR else "warning",
+                    }
+                )
+            self._suites[cle] = self._gx.ExpectationSuite(
+                name=f"livraison_{table}_{len(self._suites)}", expectations=attentes
+            )
+        return self._suites[cle]
+
+    def _executer(self, table, regles, morceau, parametres, format_resultat):
+        lot = self.definitions[table].get_batch(batch_parameters={"dataframe": morceau})
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return lot.validate(
+                self._suite(table, regles),
+                expectation_parameters=parametres,
+                result_format=format_resultat,
+            ).results
+
+    def valider_morceau(self, table, regles, morceau, parametres) -> list[tuple[Regle, int | None, list[int], bool]]:
+        """(rule, failing rows, first failing row numbers, not evaluable) for each failed rule.
+
+        A first pass asks only for success (fast); the failed rules are run again for their
+        counts and row numbers. Values are never read from the results.
+        """
+        par_indice = {r.indice: r for r in regles}
+        premiers = self._executer(table, regles, morceau, parametres, "BOOLEAN_ONLY")
+        echouees = tuple(
+            par_indice[r.expectation_config.meta["indice"]] for r in premiers if not r.success
+        )
+        if not echouees:
+            return []
+        details = self._executer(
+            table,
+            echouees,
+            morceau,
+            parametres,
+            {
+                "result_format": "SUMMARY",
+                "unexpected_index_column_names": ["ligne_source"],
+                "partial_unexpected_count": LIGNES_CITEES,
+                "include_unexpected_rows": False,
+            },
+        )
+        sortie = []
+        for resultat in details:
+            if resultat.success:
+                continue
+            regle = par_indice[resultat.expectation_config.meta["indice"]]
+            infos = resultat.result or {}
+            exception = resultat.exception_info or {}
+            leve = bool(exception.get("raised_exception")) or (
+                not infos and any(isinstance(v, dict) and v.get("raised_exception") for v in exception.values())
+            )
+            if leve:
+                sortie.append((regle, None, [], True))
+                continue
+            compte = infos.get("unexpected_count")
+            lignes = [
+                int(index["ligne_source"])
+                for index in infos.get("partial_unexpected_index_list") or []
+                if isinstance(index, dict) and "ligne_source" in index
+            ]
+            sortie.append((regle, None if compte is None else int(compte), lignes, False))
+        return sortie
+
+
+def _selection_pandas(table: contrat.Table) -> str:
+    """The landing columns, amounts as DOUBLE (pandas has no exact decimal dtype)."""
+    from capitalisation.lecture import schema_sql
+
+    morceaux = []
+    for nom, type_sql in schema_sql(table):
+        if type_sql.startswith("decimal"):
+            morceaux.append(f"cast({nom} as double) as {nom}")
+        else:
+            morceaux.append(nom)
+    return ", ".join(morceaux)
+
+
+def _cumuler(resultats, moteur, table, regles, morceau, parametres) -> None:
+    for regle, compte, lignes, non_evaluee in moteur.valider_morceau(table, regles, morceau, parametres):
+        resultat = resultats.setdefault(regle.indice, Resultat(regle))
+        resultat.ajouter(compte, lignes)
+        resultat.non_evaluee = resultat.non_evaluee or non_evaluee
+
+
+def regles_ge(
+    con: duckdb.DuckDBPyConnection,
+    table: contrat.Table,
+    parquet: Path,
+    regles: tuple[Regle, ...],
+    parametres: dict,
+    taille_morceau: int = TAILLE_MORCEAU,
+) -> dict[int, Resultat]:
+    """Run the row-level rules chunk by chunk: never the whole file in pandas at once."""
+    a_executer = tuple(r for r in regles if r.execution == "ge")
+    resultats: dict[int, Resultat] = {}
+    if not a_executer:
+        return resultats
+    moteur = MoteurGE.obtenir()
+    lecteur = con.sql(
+        f"select {_selection_pandas(table)} from read_parquet({_litteral(str(parquet))})"
+    ).to_arrow_reader(taille_morceau)
+    vide = True
+    for lot in lecteur:
+        if lot.num_rows == 0:
+            continue
+        vide = False
+        _cumuler(resultats, moteur, table.nom, a_executer, lot.to_pandas(date_as_object=False), parametres)
+    if vide:  # table-level rules (at least one row…) still apply to an empty table
+        morceau = lecteur.schema.empty_table().to_pandas(date_as_object=False)
+        _cumuler(resultats, moteur, table.nom, a_executer, morceau, parametres)
+    return resultats
+
+
+# --------------------------------------------------------------------------- DuckDB
+
+
+def _litteral(texte: str) -> str:
+    return "'" + texte.replace("'", "''") + "'"
+
+
+def regles_sql(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    parquets: dict[str, Path],
+    regles: tuple[Regle, ...],
+) -> dict[int, Resultat]:
+    """Run the cross-row rules over the whole landing files of the delivery.
+
+    A rule that reads a table the delivery lacks (optional, or unreadable) is not run.
+    """
+    resultats: dict[int, Resultat] = {}
+    for regle in regles:
+        if regle.execution != "duckdb" or regle.type != "unexpected_rows_expectation":
+            continue
+        if not regle.tables_citees <= set(parquets):
+            continue
+        requete = regle.kwargs["unexpected_rows_query"]
+        for nom, chemin in {**parquets, "batch": parquets[table]}.items():
+            requete = requete.replace("{" + nom + "}", f"read_parquet({_litteral(str(chemin))})")
+        compte, premieres = con.execute(
+            f"""
+            with lignes as ({requete})
+            select
+                (select count(*) from lignes),
+                (select list(ligne_source) from (
+                    select ligne_source from lignes order by ligne_source limit {LIGNES_CITEES}))
+            """
+        ).fetchone()
+        if compte:
+            resultats[regle.indice] = Resultat(regle, int(compte), [int(n) for n in premieres or []], True)
+    return resultats
+
+
+def regles_schema(
+    con: duckdb.DuckDBPyConnection, parquet: Path, regles: tuple[Regle, ...]
+) -> dict[int, Resultat]:
+    """The columns and their types in the typed Parquet file against the declared ones."""
+    types = {
+        nom: type_.replace(" ", "").upper()
+        for nom, type_, *_ in con.execute(
+            "describe select * from read_parquet(?)", [str(parquet)]
+        ).fetchall()
+    }
+    resultats = {}
+    for regle in regles:
+        if regle.execution != "schema":
+            continue
+        if regle.type == "expect_table_columns_to_match_set":
+            attendues = set(regle.kwargs["column_set"])
+            conforme = attendues == set(types) if regle.kwargs.get("exact_match") else attendues <= set(types)
+        else:
+            attendu = str(regle.kwargs.get("type_", "")).replace(" ", "").upper()
+            conforme = types.get(regle.kwargs.get("column")) == attendu
+        if not conforme:
+            resultats[regle.indice] = Resultat(regle, None, [], True)
+    return resultats
