@@ -52,10 +52,16 @@ def lecture(dossier: Path) -> dict:
 
 
 def validation(dossier: Path) -> dict:
-    """Validating the landed tables (the rules of expectations/)."""
-    from capitalisation.validation import valider_landing
+    """The rules of expectations/ on the landed tables (reading is timed apart)."""
+    from capitalisation import lecture as lecteur
+    from capitalisation.validation.controle import juger_landing
 
-    return valider_landing(dossier / "landing", dossier / "exports")
+    erreurs = regles = 0
+    for livraison in lecteur.livraisons_en_usage(lecteur.trouver_livraisons(dossier / "exports")):
+        resultat = juger_landing(livraison, dossier / "landing")
+        erreurs += len(resultat.erreurs)
+        regles += resultat.regles_verifiees
+    return {"regles": regles, "erreurs": erreurs}
 
 
 def _variables() -> dict:

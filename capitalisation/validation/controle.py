@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import pyarrow.parquet as pq
 
 from capitalisation import contrat, lecture
 from capitalisation.erreurs import LivraisonIllisible
@@ -398,3 +399,24 @@ def _juger(con, livraison, parquets, resultat, taille_morceau) -> None:
         for indice in sorted(trouves):
             resultat.echecs.append(_echec_regle(trouves[indice], fichier))
         resultat.echecs += _echecs_constats(dp.scanner_parquet(con, table, parquet), fichier, nom)
+
+
+def juger_landing(livraison: lecture.Livraison, landing: Path) -> ResultatValidation:
+    """The rules alone, on a delivery already read into `landing` (used by the benchmark to
+    time validation apart from reading; `valider_livraison` does both)."""
+    resultat = ResultatValidation(livraison.nom, livraison)
+    parquets = {
+        nom: lecture.chemin_landing(landing, nom, livraison)
+        for nom in contrat.TABLES
+        if lecture.chemin_landing(landing, nom, livraison).exists()
+    }
+    for nom, parquet in parquets.items():
+        lignes = pq.ParquetFile(parquet).metadata.num_rows
+        resultat.tables[nom] = lecture.TableLue(nom, f"{livraison.nom}/{nom}.csv", lignes, parquet)
+    con = duckdb.connect()
+    con.execute(f"set memory_limit = '{lecture.MEMOIRE_DUCKDB}'")
+    try:
+        _juger(con, livraison, parquets, resultat, rg.TAILLE_MORCEAU)
+    finally:
+        con.close()
+    return resultat

@@ -36,7 +36,6 @@ import duckdb
 from capitalisation import config, contrat
 
 DOSSIER_SUITES = config.RACINE / "expectations"
-DOSSIER_SEEDS = config.RACINE / "seeds"
 TAILLE_MORCEAU = 500_000
 LIGNES_CITEES = 10
 ERREUR = "erreur"
@@ -132,7 +131,8 @@ def catalogue() -> dict[str, list[str]]:
     """The codes of the reference seeds (projects and landlords)."""
 
     def codes(fichier: str, colonne: str) -> list[str]:
-        with open(DOSSIER_SEEDS / fichier, encoding="utf-8", newline="") as flux:
+        # the seeds of the dbt project in use (the benchmark points it at a larger catalogue)
+        with open(config.DBT_PROJET / "seeds" / fichier, encoding="utf-8", newline="") as flux:
             return sorted({ligne[colonne].strip() for ligne in csv.DictReader(flux)})
 
     return {
