@@ -40,3 +40,16 @@ SEUIL_DENOMINATEUR = int(_param("secret", "seuil_denominateur", 10))
 
 # Cohort comparison (evaluation.md).
 HORIZON_MOIS = int(_param("evaluation", "horizon_mois", 12))
+
+# Landlords' benchmark: widen the funnel limits for overdispersion (Spiegelhalter 2005).
+BENCHMARK_SURDISPERSION = bool(_param("benchmark", "surdispersion", False))
+
+
+def variables_dbt() -> dict:
+    """The settings the dbt project reads as vars (dbt_project.yml holds the same defaults)."""
+    return {
+        "horizon_mois": HORIZON_MOIS,
+        "seuil_effectif": SEUIL_EFFECTIF,
+        "seuil_denominateur": SEUIL_DENOMINATEUR,
+        "benchmark_surdispersion": BENCHMARK_SURDISPERSION,
+    }

@@ -310,12 +310,7 @@ def construire_entrepot(entrepot: Path, landing: Path, variables: dict | None = 
     """
     from capitalisation import entrepot as dbt_entrepot
 
-    variables = {
-        "horizon_mois": config.HORIZON_MOIS,
-        "seuil_effectif": config.SEUIL_EFFECTIF,
-        "seuil_denominateur": config.SEUIL_DENOMINATEUR,
-        **(variables or {}),
-    }
+    variables = {**config.variables_dbt(), **(variables or {})}
     nouveau = entrepot.with_name(f".{entrepot.name}.construction")
     for reste in (nouveau, nouveau.with_name(nouveau.name + ".wal")):
         reste.unlink(missing_ok=True)
@@ -412,12 +407,25 @@ def executer(
         afficher_resume(entrepot)
         if fiches:
             publier(entrepot)
+        controler_publication(entrepot, fiches)
     return 1 if refusees else 0
 
 
 def publier(entrepot: Path) -> None:
-    try:
-        from capitalisation.publication.fiches import rendre_fiches
-    except ImportError:
-        return
+    """The fiches and the site (rendered apart, then swapped in: see publication/fiches.py)."""
+    from capitalisation.publication.fiches import rendre_fiches
+
     rendre_fiches(entrepot, config.SITE)
+
+
+def controler_publication(entrepot: Path, site: bool) -> None:
+    """The last word: no small cell in any published output (statistical secrecy)."""
+    from capitalisation.publication.controle_secret import controler
+
+    dossiers = [config.EXPORTS_BENCHMARK] + ([config.SITE] if site else [])
+    constats = controler(entrepot, [d for d in dossiers if d.exists()])
+    if constats:
+        raise ErreurUtilisateur(
+            "contrôle du secret statistique : des cases trop petites apparaissent dans les "
+            "sorties publiées.\n  " + "\n  ".join(constats[:20])
+        )

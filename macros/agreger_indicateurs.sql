@@ -21,7 +21,8 @@ agregats as (
         nature,
         sum(n) as n,
         sum(k) as k,
-        count(distinct menage_id) as menages,
+        {#- menage_id is unique within its project only: count (project, household) pairs. #}
+        count(distinct {{ dbt.concat(['projet_id', "'|'", 'menage_id']) }}) as menages,
         sum(montant) as total,
         {{ arrondi_centimes('sum(' ~ centimes('montant') ~ ')', 'count(montant)') }} as moyenne,
         {{ mediane('montant') }} as mediane,

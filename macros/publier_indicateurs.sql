@@ -1,8 +1,13 @@
 {#-
     The published form of an aggregate indicator table (fct_indicateurs_*): the same columns,
-    secret cells set to null and named in `cellules_secretes`.
+    secret cells set to null and named in `cellules_secretes` (rules and cells in
+    macros/secret_statistique.sql, decisions in int_secret_cellules).
+
+    n, k, ménages and the euro total are hidden when their cell is; a proportion and its
+    interval when its n or its k is (k / valeur would give n back); a mean, median and
+    interval in euros when their n or their total is.
 -#}
-{% macro publier_indicateurs(relation, cles) %}
+{% macro publier_indicateurs(relation, cles, niveau, projet='null', dimension='null') %}
 with
 
 indicateurs as (
@@ -11,19 +16,41 @@ indicateurs as (
 
 ),
 
+cellules as (
+
+    select * from {{ ref('int_secret_cellules') }}
+
+),
+
 drapeaux as (
 
     select
-        *,
-        {{ effectif_secret('n') }} and nature = 'proportion' and indicateur != 'rdv_honores'
-            or {{ effectif_secret('menages') }} as n_secret,
-        case
-            when nature = 'proportion' and indicateur = 'rdv_honores'
-                then {{ denominateur_secret('menages') }} or {{ denominateur_secret('n') }}
-            when nature = 'proportion' then {{ proportion_secrete('k', 'n') }}
-            else {{ denominateur_secret('n') }}
-        end as valeur_secrete
+        indicateurs.*,
+        {{ est_secrete('cellules_n') }} as n_secret,
+        {{ est_secrete('cellules_k') }} as k_secret,
+        {{ est_secrete('cellules_menages') }} as menages_secret,
+        {{ est_secrete('cellules_total') }} as total_secret
     from indicateurs
+    {{ joindre_cellule('cellules_n', secret_mesure_n('indicateurs.indicateur'), niveau,
+        projet_qualifie(projet), projet_qualifie(dimension)) }}
+    {{ joindre_cellule('cellules_k', secret_mesure_k('indicateurs.indicateur'), niveau,
+        projet_qualifie(projet), projet_qualifie(dimension)) }}
+    {{ joindre_cellule('cellules_menages', secret_mesure_menages('indicateurs.indicateur'), niveau,
+        projet_qualifie(projet), projet_qualifie(dimension)) }}
+    {{ joindre_cellule('cellules_total', secret_mesure_total('indicateurs.indicateur'), niveau,
+        projet_qualifie(projet), projet_qualifie(dimension)) }}
+
+),
+
+regles as (
+
+    select
+        *,
+        case
+            when nature = 'proportion' then n_secret or k_secret
+            else n_secret or total_secret
+        end as valeur_secrete
+    from drapeaux
 
 ),
 
@@ -35,20 +62,175 @@ final as (
         indicateur,
         nature,
         {{ masquer('n', 'n_secret') }} as n,
-        {{ masquer('k', 'valeur_secrete') }} as k,
+        {{ masquer('k', 'k_secret') }} as k,
         {{ masquer('valeur', 'valeur_secrete') }} as valeur,
         {{ masquer('ic_bas', 'valeur_secrete') }} as ic_bas,
         {{ masquer('ic_haut', 'valeur_secrete') }} as ic_haut,
         {{ masquer('moyenne_eur', 'valeur_secrete') }} as moyenne_eur,
         {{ masquer('mediane_eur', 'valeur_secrete') }} as mediane_eur,
-        {{ masquer('total_eur', 'valeur_secrete') }} as total_eur,
-        {{ masquer('menages', 'n_secret') }} as menages,
-        {{ liste_secrets([('n', 'n_secret'), ('k', 'valeur_secrete'), ('valeur', 'valeur_secrete'),
-            ('ic_bas', 'valeur_secrete'), ('ic_haut', 'valeur_secrete'), ('menages', 'n_secret')]) }}
-            as cellules_secretes
-    from drapeaux
+        {{ masquer('total_eur', 'total_secret') }} as total_eur,
+        {{ masquer('menages', 'menages_secret') }} as menages,
+        {{ liste_secrets([
+            ('n', 'n_secret'),
+            ('k', "k_secret and nature = 'proportion'"),
+            ('valeur', 'valeur_secrete'),
+            ('ic_bas', 'valeur_secrete'),
+            ('ic_haut', 'valeur_secrete'),
+            ('moyenne_eur', "valeur_secrete and nature = 'montant'"),
+            ('mediane_eur', "valeur_secrete and nature = 'montant'"),
+            ('total_eur', "total_secret and nature = 'montant'"),
+            ('menages', 'menages_secret'),
+        ]) }} as cellules_secretes
+    from regles
 
 )
 
 select * from final
 {% endmacro %}
+
+{#- A column of the `indicateurs` CTE (or null). -#}
+{% macro projet_qualifie(colonne) -%}
+    {%- if colonne == 'null' -%}null{%- else -%}indicateurs.{{ colonne }}{%- endif -%}
+{%- endmacro %}
+
+{#- Join the cell of `mesure` at `niveau` (int_secret_cellules, CTE `cellules`) as `alias`. -#}
+{% macro joindre_cellule(alias, mesure, niveau, projet='null', dimension='null') -%}
+    left join cellules as {{ alias }}
+        on {{ alias }}.cellule_id = {{ secret_cellule_id(mesure, niveau, projet, dimension) }}
+{%- endmacro %}
+
+{#-
+    The published form of a benchmark mart (fct_benchmark_*): n, k and ménages hidden with
+    their cells; the proportion, its interval, its residual and its positions when its n or
+    its k is secret; the limits when its n is. Everything that rests on the programme's
+    proportion is hidden when that proportion is. The overdispersion factor is estimated
+    again over the published units only (so that no secret proportion feeds a published
+    limit), and the limits and positions recomputed with it (macros/entonnoirs.sql).
+-#}
+{% macro publier_benchmark(relation, cles, niveau, projet='null', dimension='null') %}
+with
+
+benchmark as (
+
+    select * from {{ relation }}
+
+),
+
+cellules as (
+
+    select * from {{ ref('int_secret_cellules') }}
+
+),
+
+drapeaux as (
+
+    select
+        benchmark.*,
+        {{ est_secrete('cellules_n') }} as n_secret,
+        {{ est_secrete('cellules_k') }} as k_secret,
+        {{ est_secrete('cellules_menages') }} as menages_secret,
+        {{ est_secrete('programme_n') }} or {{ est_secrete('programme_k') }} as moyenne_secrete
+    from benchmark
+    {{ joindre_cellule('cellules_n', secret_mesure_n('benchmark.indicateur'), niveau,
+        benchmark_qualifie(projet), benchmark_qualifie(dimension)) }}
+    {{ joindre_cellule('cellules_k', secret_mesure_k('benchmark.indicateur'), niveau,
+        benchmark_qualifie(projet), benchmark_qualifie(dimension)) }}
+    {{ joindre_cellule('cellules_menages', secret_mesure_menages('benchmark.indicateur'), niveau,
+        benchmark_qualifie(projet), benchmark_qualifie(dimension)) }}
+    {{ joindre_cellule('programme_n', secret_mesure_n('benchmark.indicateur'), 'programme') }}
+    {{ joindre_cellule('programme_k', secret_mesure_k('benchmark.indicateur'), 'programme') }}
+
+),
+
+regles as (
+
+    select
+        *,
+        n_secret or k_secret or moyenne_secrete as valeur_secrete,
+        n_secret or moyenne_secrete as limites_secretes
+    from drapeaux
+
+),
+
+unites_publiees as (
+
+    select
+        indicateur,
+        z_score
+    from regles
+    where not valeur_secrete
+
+),
+
+{{ entonnoir_surdispersion('unites_publiees', ['indicateur']) }},
+
+avec_surdispersion as (
+
+    select
+        regles.*,
+        surdispersion.surdispersion_estimee as surdispersion_publiee,
+        {{ entonnoir_phi_applique('surdispersion.surdispersion_estimee') }} as phi_publie
+    from regles
+    left join surdispersion
+        on regles.indicateur = surdispersion.indicateur
+
+),
+
+limites as (
+
+    select
+        avec_surdispersion.*,
+        {{ entonnoir_colonnes(phi='phi_publie', prefixe='publiee_') }}
+    from avec_surdispersion
+
+),
+
+final as (
+
+    select
+        {% for cle in cles %}{{ cle }},
+        {% endfor -%}
+        indicateur,
+        {% if niveau == 'bailleur_programme' %}projets,
+        {% endif -%}
+        {{ masquer('n', 'n_secret') }} as n,
+        {{ masquer('k', 'k_secret') }} as k,
+        {{ masquer('menages', 'menages_secret') }} as menages,
+        {{ masquer('proportion', 'valeur_secrete') }} as proportion,
+        {{ masquer('ic_bas', 'valeur_secrete') }} as ic_bas,
+        {{ masquer('ic_haut', 'valeur_secrete') }} as ic_haut,
+        {{ masquer('moyenne_programme', 'moyenne_secrete') }} as moyenne_programme,
+        {{ masquer('z_score', 'valeur_secrete') }} as z_score,
+        {{ masquer('surdispersion_publiee', 'moyenne_secrete') }} as surdispersion_estimee,
+        cast({{ masquer('phi_publie', 'moyenne_secrete') }} as double) as surdispersion_appliquee,
+        {% for limite in ['95_bas', '95_haut', '998_bas', '998_haut'] -%}
+        {{ masquer('publiee_limite_' ~ limite, 'limites_secretes') }} as limite_{{ limite }},
+        {% endfor -%}
+        {{ masquer('publiee_position_95', 'valeur_secrete') }} as position_95,
+        {{ masquer('publiee_position_998', 'valeur_secrete') }} as position_998,
+        {{ liste_secrets([
+            ('n', 'n_secret'),
+            ('k', 'k_secret'),
+            ('menages', 'menages_secret'),
+            ('proportion', 'valeur_secrete'),
+            ('ic_bas', 'valeur_secrete'),
+            ('ic_haut', 'valeur_secrete'),
+            ('moyenne_programme', 'moyenne_secrete'),
+            ('z_score', 'valeur_secrete'),
+            ('limite_95_bas', 'limites_secretes'),
+            ('limite_95_haut', 'limites_secretes'),
+            ('limite_998_bas', 'limites_secretes'),
+            ('limite_998_haut', 'limites_secretes'),
+            ('position_95', 'valeur_secrete'),
+            ('position_998', 'valeur_secrete'),
+        ]) }} as cellules_secretes
+    from limites
+
+)
+
+select * from final
+{% endmacro %}
+
+{% macro benchmark_qualifie(colonne) -%}
+    {%- if colonne == 'null' -%}null{%- else -%}benchmark.{{ colonne }}{%- endif -%}
+{%- endmacro %}

@@ -1,9 +1,48 @@
 {#-
-    Statistical secrecy (indicators.md, « Disclosure »). Thresholds come from the dbt vars
-    `seuil_effectif` (counts of households from 1 to it are never published, default 5) and
-    `seuil_denominateur` (no proportion on fewer households, default 10), which
-    `capitalisation run` sets from parametres.toml.
+    Statistical secrecy (indicators.md, « Disclosure »; README, « Secret statistique »).
+
+    Thresholds come from the dbt vars `seuil_effectif` (counts of households from 1 to it are
+    never published, default 5) and `seuil_denominateur` (no proportion, mean or total on
+    fewer households, default 10), which `capitalisation run` sets from parametres.toml.
+
+    The rules, applied once, in the publication layer (models/publication/):
+
+    1. Cells. Every count published anywhere (n, k, ménages, effectifs, expulsions évitées, the
+       numbers of a reconciliation row, euro totals) is an occurrence of one canonical cell,
+       identified by a measure, a level, a project and a dimension value
+       (`secret_cellule_id`). The same number printed in two tables is one cell: the k of
+       `adhesion` is the n of `maintien` and the `menages_accompagnes` of the project's counts
+       (`secret_mesure_n`, `secret_mesure_k`). Hiding it in one table hides it in all.
+    2. Primary secrecy:
+       - a count of households from 1 to `seuil_effectif`;
+       - the complement n − k of a proportion of households from 1 to `seuil_effectif` (an
+         unpublished cell, protected like the others: « 95 adhérents sur 100 orientés » gives
+         the 5 who did not adhere);
+       - a proportion on fewer than `seuil_denominateur` households (for rendez-vous: fewer than
+         `seuil_denominateur` households or planned rendez-vous): one of its n and k is hidden,
+         the one used by fewer published figures (then the smaller; then k);
+       - a euro total on fewer than `seuil_denominateur` households.
+    3. Secondary secrecy. The cells are tied by sums: landlords, volets and départements add
+       up to their project, projects and landlords (across projects) to the programme, a
+       landlord's projects to the landlord, ended plus running accompaniments to adhered
+       households, and k plus its complement to n. Whenever one of these sums has exactly one
+       unknown cell and that cell is secret, one more of its cells is hidden: a non-zero one
+       before a zero; a part before the total (the total only when no part can be hidden);
+       then the one used by the fewest published figures (so that hiding it hides the fewest
+       other figures: for « 95 adhérents sur 100 orientés » the 100, not the 95 that is the n
+       of five other indicators); then the smallest in absolute value; then the first by
+       identifier (deterministic). This is repeated until no sum can give a secret cell back
+       (`secret_tours` rounds; the generic test `secret_sans_case_deductible` fails the build
+       if one remains).
+    4. Display. A proportion (valeur, interval) is hidden when its n or its k is; a mean, median
+       or interval in euros when its n or its total is. Secret cells are null in the pub_
+       tables and named in `cellules_secretes`; every output prints « s », never 0.
 -#}
+
+{#- Rounds of secondary suppression (each round closes every sum left with a single secret cell). -#}
+{% macro secret_tours() -%}
+    {{ return(var('secret_tours', 15)) }}
+{%- endmacro %}
 
 {% macro effectif_secret(colonne) -%}
     coalesce({{ colonne }} between 1 and {{ var('seuil_effectif') }}, false)
@@ -29,3 +68,209 @@
     {%- for nom, condition in conditions %}, case when {{ condition }} then '{{ nom }}' end{% endfor -%}
     ), '')
 {%- endmacro %}
+
+{#-
+    Canonical measures: the population an indicator's n (or k) counts, as defined in
+    models/intermediate/int_indicateurs_contributions.sql. Indicators over the same
+    population share their n; an indicator whose population is another's numerator shares it.
+    The generic test `secret_cellules_coherentes` checks, on every build, that all the
+    occurrences of a cell hold the same number.
+-#}
+{% macro secret_mesures() %}
+    {{ return({
+        'n': {
+            'adhesion': 'orientes',
+            'maintien': 'adherents',
+            'relogement': 'adherents',
+            'en_procedure': 'adherents',
+            'expulse': 'adherents',
+            'expulsion_evitee': 'en_procedure',
+            'dette_resorbee': 'dette_sortie_connue',
+            'dette_reduite': 'dette_sortie_connue',
+            'dette_sortie_eur': 'dette_sortie_connue',
+            'dette_entree_eur': 'en_dette_entree',
+            'rdv_honores': 'rdv_prevus',
+        },
+        'k': {
+            'adhesion': 'adherents',
+            'en_dette_entree': 'en_dette_entree',
+            'en_procedure': 'en_procedure',
+            'rdv_honores': 'rdv_honores',
+        },
+        'menages': {
+            'rdv_honores': 'rdv_menages',
+        },
+    }) }}
+{% endmacro %}
+
+{% macro _secret_mesure(indicateur, colonne, suffixe) -%}
+    case {{ indicateur }}
+        {%- for code, mesure in secret_mesures()[colonne].items() %}
+        when '{{ code }}' then '{{ mesure }}'
+        {%- endfor %}
+        else {{ dbt.concat([indicateur, "'" ~ suffixe ~ "'"]) }}
+    end
+{%- endmacro %}
+
+{% macro secret_mesure_n(indicateur) -%}
+    {{ _secret_mesure(indicateur, 'n', '.n') }}
+{%- endmacro %}
+
+{% macro secret_mesure_k(indicateur) -%}
+    {{ _secret_mesure(indicateur, 'k', '.k') }}
+{%- endmacro %}
+
+{#-
+    The columns of fct_effectifs_projet as cells: (column, measure, level, dimension). The
+    oriented and adhered households are the n and k of `adhesion`; a volet's households are
+    the n of `adhesion` in that volet.
+-#}
+{% macro secret_effectifs() %}
+    {{ return([
+        ('menages_orientes', "'orientes'", 'projet', 'null'),
+        ('menages_accompagnes', "'adherents'", 'projet', 'null'),
+        ('menages_termines', "'termines'", 'projet', 'null'),
+        ('menages_en_cours', "'en_cours'", 'projet', 'null'),
+        ('menages_temoins', "'temoins'", 'projet', 'null'),
+        ('volet_maintien', "'orientes'", 'volet', "'maintien'"),
+        ('volet_acces', "'orientes'", 'volet', "'acces'"),
+    ]) }}
+{% endmacro %}
+
+{#- The households counted by `menages`: the n, except for rendez-vous (n counts rendez-vous). -#}
+{% macro secret_mesure_menages(indicateur) -%}
+    case when {{ indicateur }} = 'rdv_honores' then 'rdv_menages' else {{ secret_mesure_n(indicateur) }} end
+{%- endmacro %}
+
+{% macro secret_mesure_total(indicateur) -%}
+    {{ dbt.concat([indicateur, "'.total'"]) }}
+{%- endmacro %}
+
+{#-
+    Identifier of a canonical cell. Levels: `programme`, `projet`, `bailleur` (a landlord in a
+    project), `volet`, `departement` (in a project) and `bailleur_programme` (a landlord
+    across its projects). `projet` and `dimension` are SQL expressions or null.
+-#}
+{% macro secret_cellule_id(mesure, niveau, projet='null', dimension='null') -%}
+    {{ dbt.concat([mesure, "'|" ~ niveau ~ "|'", "coalesce(" ~ projet ~ ", '')", "'|'",
+        "coalesce(cast(" ~ dimension ~ " as " ~ dbt.type_string() ~ "), '')"]) }}
+{%- endmacro %}
+
+{#- True when the cell `identifiant` (an alias of int_secret_cellules joined on it) is secret. -#}
+{% macro est_secrete(alias) -%}
+    coalesce({{ alias }}.secrete, false)
+{%- endmacro %}
+
+{#-
+    Every occurrence of a count in an aggregate indicator table (fct_indicateurs_*, and the
+    benchmark marts with `montants=false`): one row per row, column and cell, with the
+    primary rule of that occurrence.
+-#}
+{% macro secret_occurrences_indicateurs(relation, table_publiee, niveau, projet='null', dimension='null',
+    montants=true) %}
+    {%- set cle = dbt.concat(["coalesce(" ~ projet ~ ", '')", "'|'",
+        "coalesce(cast(" ~ dimension ~ " as " ~ dbt.type_string() ~ "), '')", "'|'", "indicateur"]) -%}
+    {%- set colonnes = [
+        ('n', secret_mesure_n('indicateur'), 'cast(n as double)',
+            "case when indicateur = 'rdv_honores' then " ~ effectif_secret('menages')
+            ~ " else " ~ effectif_secret('n') ~ " end", 'true'),
+        ('k', secret_mesure_k('indicateur'), 'cast(k as double)',
+            "indicateur != 'rdv_honores' and " ~ effectif_secret('k'), "nature = 'proportion'"),
+        ('menages', secret_mesure_menages('indicateur'), 'cast(menages as double)',
+            effectif_secret('menages'), 'true'),
+    ] -%}
+    {%- if montants -%}
+        {%- do colonnes.append(('total_eur', secret_mesure_total('indicateur'), 'cast(total_eur as double)',
+            denominateur_secret('n'), "nature = 'montant'")) -%}
+    {%- endif -%}
+    {%- for colonne, mesure, valeur, primaire, condition in colonnes %}
+    select
+        '{{ table_publiee }}' as table_publiee,
+        {{ cle }} as ligne,
+        '{{ colonne }}' as colonne,
+        {{ secret_cellule_id(mesure, niveau, projet, dimension) }} as cellule_id,
+        {{ mesure }} as mesure,
+        '{{ niveau }}' as niveau,
+        coalesce({{ projet }}, '') as projet_id,
+        coalesce(cast({{ dimension }} as {{ dbt.type_string() }}), '') as dimension,
+        {{ valeur }} as valeur,
+        {{ primaire }} as primaire
+    from {{ relation }}
+    where {{ condition }}
+    {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
+{% endmacro %}
+
+{#-
+    The proportions of an aggregate table, for the rules that tie n and k: one row per row,
+    with the two cells, whether the proportion is on too few households (one of n and k must
+    be hidden) and the complement n − k (households only).
+-#}
+{% macro secret_proportions_indicateurs(relation, niveau, projet='null', dimension='null') %}
+    select
+        {{ secret_cellule_id(secret_mesure_n('indicateur'), niveau, projet, dimension) }} as cellule_n,
+        {{ secret_cellule_id(secret_mesure_k('indicateur'), niveau, projet, dimension) }} as cellule_k,
+        cast(n as double) as n,
+        cast(k as double) as k,
+        indicateur = 'rdv_honores' as sur_rendez_vous,
+        case
+            when indicateur = 'rdv_honores'
+                then {{ denominateur_secret('n') }} or {{ denominateur_secret('menages') }}
+            else {{ denominateur_secret('n') }}
+        end as denominateur_insuffisant
+    from {{ relation }}
+    where nature = 'proportion'
+{% endmacro %}
+
+{#-
+    The published form of a count column: null when its cell is secret. `alias` is the
+    int_secret_cellules row joined for that column.
+-#}
+{% macro publier_cellule(colonne, alias) -%}
+    {{ masquer(colonne, est_secrete(alias)) }}
+{%- endmacro %}
+
+{#-
+    Grain-free generic tests of the publication layer.
+
+    secret_cellules_coherentes: every occurrence of a canonical cell holds the same number
+    (the measures of `secret_mesures` match the populations of the indicators).
+-#}
+{% test secret_cellules_coherentes(model) %}
+select
+    cellule_id,
+    min(valeur) as plus_petite,
+    max(valeur) as plus_grande
+from {{ model }}
+group by cellule_id
+having max(valeur) - min(valeur) > 0.005
+{% endtest %}
+
+{#-
+    secret_sans_case_deductible: after the last round, no sum of `equations` has exactly one
+    unknown cell that is secret (the cells of `model`, column `secrete`).
+-#}
+{% test secret_sans_case_deductible(model, equations) %}
+with
+
+membres as (
+
+    select
+        equations.equation_id,
+        equations.cellule_id,
+        case when {{ est_secrete('cellules') }} then 1 else 0 end as secrete,
+        case when {{ est_secrete('cellules') }} or equations.implicite then 1 else 0 end as inconnue
+    from {{ equations }} as equations
+    left join {{ model }} as cellules
+        on equations.cellule_id = cellules.cellule_id
+
+)
+
+select
+    equation_id,
+    sum(inconnue) as inconnues,
+    sum(secrete) as secretes
+from membres
+group by equation_id
+having sum(inconnue) = 1 and sum(secrete) = 1
+{% endtest %}

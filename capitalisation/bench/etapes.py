@@ -64,23 +64,13 @@ def validation(dossier: Path) -> dict:
     return {"regles": regles, "erreurs": erreurs}
 
 
-def _variables() -> dict:
-    from capitalisation import config
-
-    return {
-        "horizon_mois": config.HORIZON_MOIS,
-        "seuil_effectif": config.SEUIL_EFFECTIF,
-        "seuil_denominateur": config.SEUIL_DENOMINATEUR,
-    }
-
-
 def _dbt(dossier: Path, **options) -> dict:
-    from capitalisation import entrepot
+    from capitalisation import config, entrepot
 
     with tempfile.TemporaryDirectory() as travail:
         resultat = entrepot.construire(
             dossier / "entrepot.duckdb", dossier / "landing", Path(travail),
-            variables=_variables(), **options,
+            variables=config.variables_dbt(), **options,
         )
     if not resultat.succes:
         raise SystemExit("échec de dbt : " + " | ".join(resultat.echecs[:5]))
@@ -119,8 +109,9 @@ def fiches(dossier: Path) -> dict:
     """Every project's fiche, HTML and PDF, rendered in parallel."""
     from capitalisation.publication.fiches import rendre_fiches
 
-    bilan = rendre_fiches(dossier / "entrepot.duckdb", dossier / "site", formats=("html", "pdf"))
-    return {"fiches": len(bilan.rendues) if hasattr(bilan, "rendues") else bilan}
+    bilan = rendre_fiches(dossier / "entrepot.duckdb", dossier / "site", formats_demandes=("html", "pdf"),
+                          forcer=True)
+    return {"fiches": len(bilan.rendues)}
 
 
 ETAPES = {

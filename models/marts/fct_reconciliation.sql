@@ -26,6 +26,12 @@ effectifs as (
 
 ),
 
+couts as (
+
+    select * from {{ ref('fct_couts_projet') }}
+
+),
+
 recalcules as (
 
     select
@@ -48,6 +54,13 @@ recalcules as (
         cast(null as double) as ic_haut, cast(null as integer) as n, {{ effectif }} as k
     from effectifs
     {% endfor %}
+    union all
+    select
+        projet_id, 'menages_accompagnes_par_an' as indicateur, 'effectif' as type_valeur,
+        menages_accompagnes_par_an as valeur, cast(null as double) as ic_bas,
+        cast(null as double) as ic_haut, cast(null as integer) as n,
+        cast(round(menages_accompagnes_par_an) as integer) as k
+    from couts
 
 ),
 

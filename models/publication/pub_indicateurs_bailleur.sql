@@ -1,1 +1,2 @@
-{{ publier_indicateurs(ref('fct_indicateurs_bailleur'), ['projet_id', 'bailleur_id']) }}
+{{ publier_indicateurs(ref('fct_indicateurs_bailleur'), ['projet_id', 'bailleur_id'], 'bailleur',
+    'projet_id', 'bailleur_id') }}

@@ -1,1 +1,2 @@
-{{ publier_indicateurs(ref('fct_indicateurs_departement'), ['projet_id', 'departement']) }}
+{{ publier_indicateurs(ref('fct_indicateurs_departement'), ['projet_id', 'departement'], 'departement',
+    'projet_id', 'departement') }}

@@ -1,1 +1,1 @@
-{{ publier_indicateurs(ref('fct_indicateurs_programme'), []) }}
+{{ publier_indicateurs(ref('fct_indicateurs_programme'), [], 'programme') }}

@@ -1,1 +1,1 @@
-{{ publier_indicateurs(ref('fct_indicateurs_volet'), ['projet_id', 'volet']) }}
+{{ publier_indicateurs(ref('fct_indicateurs_volet'), ['projet_id', 'volet'], 'volet', 'projet_id', 'volet') }}

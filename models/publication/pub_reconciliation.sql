@@ -1,4 +1,10 @@
-{#- The published figure is public already; the recomputed one follows the secrecy rules. -#}
+{#-
+    The published figure is public already; the recomputed one is made of cells of the
+    secrecy layer: a proportion's n and k, or a count (int_secret_occurrences). A secret
+    recomputed figure hides its value, interval, gap and status (« confirmé » beside a
+    published count would give it back).
+-#}
+{%- set effectifs = secret_effectifs() -%}
 with
 
 reconciliation as (
@@ -7,16 +13,54 @@ reconciliation as (
 
 ),
 
-drapeaux as (
+cellules as (
+
+    select * from {{ ref('int_secret_cellules') }}
+
+),
+
+identifiants as (
 
     select
         *,
-        case
-            when type_valeur = 'proportion' and indicateur = 'rdv_honores' then {{ denominateur_secret('n') }}
-            when type_valeur = 'proportion' then {{ proportion_secrete('k', 'n') }}
-            else {{ effectif_secret('valeur_recalculee') }}
-        end as recalcul_secret
+        {{ secret_cellule_id(secret_mesure_n('indicateur'), 'projet', 'projet_id') }} as cellule_n,
+        {{ secret_cellule_id(secret_mesure_k('indicateur'), 'projet', 'projet_id') }} as cellule_k,
+        case indicateur
+            {%- for colonne, mesure, niveau, dimension in effectifs %}
+            when '{{ colonne }}' then {{ secret_cellule_id(mesure, niveau, 'projet_id', dimension) }}
+            {%- endfor %}
+            when 'menages_accompagnes_par_an' then {{ secret_cellule_id("'accompagnes_par_an'", 'projet', 'projet_id') }}
+            else {{ secret_cellule_id(secret_mesure_k('indicateur'), 'projet', 'projet_id') }}
+        end as cellule_effectif
     from reconciliation
+
+),
+
+drapeaux as (
+
+    select
+        identifiants.*,
+        identifiants.n is not null and {{ est_secrete('cellules_n') }} as n_secret,
+        case
+            when type_valeur = 'proportion' then {{ est_secrete('cellules_k') }}
+            else {{ est_secrete('cellules_effectif') }}
+        end as k_secret
+    from identifiants
+    left join cellules as cellules_n
+        on identifiants.cellule_n = cellules_n.cellule_id
+    left join cellules as cellules_k
+        on identifiants.cellule_k = cellules_k.cellule_id
+    left join cellules as cellules_effectif
+        on identifiants.cellule_effectif = cellules_effectif.cellule_id
+
+),
+
+regles as (
+
+    select
+        *,
+        n_secret or k_secret as recalcul_secret
+    from drapeaux
 
 ),
 
@@ -34,13 +78,14 @@ final as (
         {{ masquer('valeur_recalculee', 'recalcul_secret') }} as valeur_recalculee,
         {{ masquer('ic_bas', 'recalcul_secret') }} as ic_bas,
         {{ masquer('ic_haut', 'recalcul_secret') }} as ic_haut,
-        {{ masquer('n', 'recalcul_secret and ' ~ effectif_secret('n')) }} as n,
-        {{ masquer('k', 'recalcul_secret') }} as k,
+        {{ masquer('n', 'n_secret') }} as n,
+        {{ masquer('k', 'k_secret') }} as k,
         {{ masquer('ecart', 'recalcul_secret') }} as ecart,
-        statut,
-        {{ liste_secrets([('valeur_recalculee', 'recalcul_secret'), ('k', 'recalcul_secret'),
-            ('n', 'recalcul_secret and ' ~ effectif_secret('n'))]) }} as cellules_secretes
-    from drapeaux
+        {{ masquer('statut', 'recalcul_secret') }} as statut,
+        {{ liste_secrets([('valeur_recalculee', 'recalcul_secret'), ('ic_bas', 'recalcul_secret'),
+            ('ic_haut', 'recalcul_secret'), ('n', 'n_secret'), ('k', 'k_secret'),
+            ('ecart', 'recalcul_secret'), ('statut', 'recalcul_secret')]) }} as cellules_secretes
+    from regles
 
 )
 
