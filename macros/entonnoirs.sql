@@ -109,6 +109,126 @@ bornes_{{ nom }} as (
 )
 {%- endmacro %}
 
+{#-
+    A CTE `avec_surdispersion`: the rows of `relation` with the overdispersion factor of their
+    indicator (the CTE `surdispersion` of entonnoir_surdispersion) as `estimee`, and the φ that
+    widens their limits as `appliquee`.
+-#}
+{% macro entonnoir_avec_surdispersion(relation, estimee='surdispersion_estimee',
+    appliquee='surdispersion_appliquee') -%}
+avec_surdispersion as (
+
+    select
+        {{ relation }}.*,
+        surdispersion.surdispersion_estimee as {{ estimee }},
+        {{ entonnoir_phi_applique('surdispersion.surdispersion_estimee') }} as {{ appliquee }}
+    from {{ relation }}
+    left join surdispersion
+        on {{ relation }}.indicateur = surdispersion.indicateur
+
+)
+{%- endmacro %}
+
+{#-
+    A benchmark mart (fct_benchmark_*): the proportion of each unit, the households grouped by
+    `colonnes` (a landlord across its projects, or a landlord in a project), against the
+    programme's pooled proportion, with funnel-plot limits. The overdispersion factor is
+    estimated over the units of each indicator. A unit that spans projects (no `projet_id` in
+    `colonnes`) also counts its projects.
+-#}
+{% macro benchmark_entonnoir(colonnes) %}
+{%- set indicateurs = benchmark_indicateurs() -%}
+{%- set compte_projets = 'projet_id' not in colonnes -%}
+with
+
+contributions as (
+
+    select * from {{ ref('int_indicateurs_contributions') }}
+    where indicateur in ({% for code in indicateurs %}'{{ code }}'{% if not loop.last %}, {% endif %}{% endfor %})
+
+),
+
+programme as (
+
+    select
+        indicateur,
+        sum(k) / cast(sum(n) as double) as moyenne_programme
+    from contributions
+    group by indicateur
+    having sum(n) > 0
+
+),
+
+par_unite as (
+
+    select
+        {% for colonne in colonnes %}{{ colonne }},
+        {% endfor -%}
+        indicateur,
+        {% if compte_projets %}count(distinct projet_id) as projets,
+        {% endif -%}
+        sum(n) as n,
+        sum(k) as k,
+        count(*) as menages
+    from contributions
+    group by {% for colonne in colonnes %}{{ colonne }}, {% endfor %}indicateur
+    having sum(n) > 0
+
+),
+
+unites as (
+
+    select
+        {% for colonne in colonnes %}par_unite.{{ colonne }},
+        {% endfor -%}
+        par_unite.indicateur,
+        {% if compte_projets %}par_unite.projets,
+        {% endif -%}
+        par_unite.n,
+        par_unite.k,
+        par_unite.menages,
+        par_unite.k / cast(par_unite.n as double) as proportion,
+        {{ wilson_bas('par_unite.k', 'par_unite.n') }} as ic_bas,
+        {{ wilson_haut('par_unite.k', 'par_unite.n') }} as ic_haut,
+        programme.moyenne_programme,
+        {{ entonnoir_z('par_unite.k / cast(par_unite.n as double)', 'programme.moyenne_programme',
+            'par_unite.n') }} as z_score
+    from par_unite
+    inner join programme
+        on par_unite.indicateur = programme.indicateur
+
+),
+
+{{ entonnoir_surdispersion('unites', ['indicateur']) }},
+
+{{ entonnoir_avec_surdispersion('unites') }},
+
+final as (
+
+    select
+        {% for colonne in colonnes %}{{ colonne }},
+        {% endfor -%}
+        indicateur,
+        {% if compte_projets %}cast(projets as integer) as projets,
+        {% endif -%}
+        cast(n as integer) as n,
+        cast(k as integer) as k,
+        cast(menages as integer) as menages,
+        proportion,
+        ic_bas,
+        ic_haut,
+        moyenne_programme,
+        z_score,
+        surdispersion_estimee,
+        cast(surdispersion_appliquee as double) as surdispersion_appliquee,
+        {{ entonnoir_colonnes() }}
+    from avec_surdispersion
+
+)
+
+select * from final
+{% endmacro %}
+
 {% macro quantile_continu(colonne, q) -%}
     {{ return(adapter.dispatch('quantile_continu', 'capitalisation')(colonne, q)) }}
 {%- endmacro %}

@@ -164,17 +164,7 @@ unites_publiees as (
 
 {{ entonnoir_surdispersion('unites_publiees', ['indicateur']) }},
 
-avec_surdispersion as (
-
-    select
-        regles.*,
-        surdispersion.surdispersion_estimee as surdispersion_publiee,
-        {{ entonnoir_phi_applique('surdispersion.surdispersion_estimee') }} as phi_publie
-    from regles
-    left join surdispersion
-        on regles.indicateur = surdispersion.indicateur
-
-),
+{{ entonnoir_avec_surdispersion('regles', estimee='surdispersion_publiee', appliquee='phi_publie') }},
 
 limites as (
 

@@ -162,6 +162,47 @@
 {%- endmacro %}
 
 {#-
+    The aggregate tables whose counts the publication layer publishes, `fct_<nom>` published as
+    `pub_<nom>`: the level of their cells and the columns that give a cell's project and
+    dimension (SQL expressions or null). The benchmark marts hold proportions only, without
+    `nature` or amounts. `proportions`: whether the table's proportions are listed in
+    int_secret_proportions (those of fct_benchmark_projet_bailleur are the cells of
+    fct_indicateurs_bailleur's).
+-#}
+{% macro secret_tables_agregees() %}
+    {{ return([
+        {'nom': 'indicateurs_programme', 'niveau': 'programme', 'projet': 'null', 'dimension': 'null',
+            'benchmark': false, 'proportions': true},
+        {'nom': 'indicateurs_projet', 'niveau': 'projet', 'projet': 'projet_id', 'dimension': 'null',
+            'benchmark': false, 'proportions': true},
+        {'nom': 'indicateurs_bailleur', 'niveau': 'bailleur', 'projet': 'projet_id', 'dimension': 'bailleur_id',
+            'benchmark': false, 'proportions': true},
+        {'nom': 'indicateurs_volet', 'niveau': 'volet', 'projet': 'projet_id', 'dimension': 'volet',
+            'benchmark': false, 'proportions': true},
+        {'nom': 'indicateurs_departement', 'niveau': 'departement', 'projet': 'projet_id',
+            'dimension': 'departement', 'benchmark': false, 'proportions': true},
+        {'nom': 'benchmark_bailleur', 'niveau': 'bailleur_programme', 'projet': 'null',
+            'dimension': 'bailleur_id', 'benchmark': true, 'proportions': true},
+        {'nom': 'benchmark_projet_bailleur', 'niveau': 'bailleur', 'projet': 'projet_id',
+            'dimension': 'bailleur_id', 'benchmark': true, 'proportions': false},
+    ]) }}
+{% endmacro %}
+
+{#- One import CTE per table of `tables` (secret_tables_agregees), named after it. -#}
+{% macro secret_importer_tables(tables) -%}
+{%- for table in tables %}
+{{ table.nom }} as (
+
+    select
+        *{% if table.benchmark %},
+        'proportion' as nature{% endif %}
+    from {{ ref('fct_' ~ table.nom) }}
+
+),
+{% endfor -%}
+{%- endmacro %}
+
+{#-
     Every occurrence of a count in an aggregate indicator table (fct_indicateurs_*, and the
     benchmark marts with `montants=false`): one row per row, column and cell, with the
     primary rule of that occurrence.

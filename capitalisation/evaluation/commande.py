@@ -307,20 +307,16 @@ def afficher(resultat: dict, fichier: str) -> None:
                 phrase += (f" Pour détecter la différence observée "
                            f"({nombre_fr(100 * puissance['difference_observee'], 1)} points), il "
                            f"faudrait {n_requis} ménages par groupe.")
-            taille = puissance["taille_par_groupe_ecart_cible"]
-            if taille:
-                phrase += (f" Pour détecter un écart de {nombre_fr(100 * moteur.ECART_CIBLE, 0)} "
-                           f"points avec la proportion des témoins, dans un sens ou dans "
-                           f"l'autre, il faudrait {taille} ménages par groupe.")
+            ecart = (f"{nombre_fr(100 * moteur.ECART_CIBLE, 0)} points avec la proportion des "
+                     f"témoins, dans un sens ou dans l'autre")
         else:
             phrase = (f"Puissance : avec ces effectifs, la plus petite différence de moyennes "
                       f"détectable (puissance 80 %, test bilatéral à 5 %) est de "
                       f"{nombre_fr(mdd, dec)}.")
-            taille = puissance["taille_par_groupe_ecart_cible"]
-            if taille:
-                phrase += (f" Pour détecter un écart de "
-                           f"{nombre_fr(100 * moteur.ECART_RELATIF_CIBLE, 0)} % de la moyenne des "
-                           f"témoins, il faudrait {taille} ménages par groupe.")
+            ecart = f"{nombre_fr(100 * moteur.ECART_RELATIF_CIBLE, 0)} % de la moyenne des témoins"
+        taille = puissance["taille_par_groupe_ecart_cible"]
+        if taille:
+            phrase += f" Pour détecter un écart de {ecart}, il faudrait {taille} ménages par groupe."
         console.print(phrase)
         if avertissements:
             console.print("[bold]Avertissements[/bold]")

@@ -458,6 +458,14 @@ def comparer_resultat(
     base = {"n_t": n_t, "n_c": n_c}
     ligne = lambda methode, **kw: _ligne(projet_id, resultat, horizon_mois, methode, **kw)
 
+    def ligne_modele(methode, estime, p_t, p_c, avs_covariables, **kw):
+        """A model's row: its estimate, with the comparison's warnings (`communs`), then those
+        of the standard errors, of the covariates and of the model."""
+        return ligne(methode, **base, p_t=p_t, p_c=p_c, estimation=estime["estimation"],
+                     ic_bas=estime["ic_bas"], ic_haut=estime["ic_haut"], p_valeur=estime["p_valeur"],
+                     avertissements=communs + erreurs.avertissements + avs_covariables
+                     + estime["avertissements"], **kw)
+
     if n_t == 0 or n_c == 0:
         manque = [("estimation_impossible", "une des deux cohortes n'a aucun ménage avec ce résultat")]
         methodes = (["difference_brute"] if type_resultat == "binaire" else ["difference_moyennes"])
@@ -501,11 +509,7 @@ def comparer_resultat(
             avs_y = _sans_covariable(avs_y, "différence brute, intervalle de Newcombe")
         else:
             ame = modeles.effet_marginal_logit(y, t, x_y, erreurs)
-        lignes.append(ligne("logit_effet_marginal", **base, p_t=ame["p1"], p_c=ame["p0"],
-                            estimation=ame["estimation"], ic_bas=ame["ic_bas"],
-                            ic_haut=ame["ic_haut"], p_valeur=ame["p_valeur"],
-                            avertissements=communs + erreurs.avertissements + avs_y
-                            + ame["avertissements"]))
+        lignes.append(ligne_modele("logit_effet_marginal", ame, ame["p1"], ame["p0"], avs_y))
     else:
         communs = avertissement_secret(n_t, n_c)
         w = st.difference_moyennes_welch(y[traites], y[temoins])
@@ -521,18 +525,10 @@ def comparer_resultat(
             avs_y = _sans_covariable(avs_y, "différence de moyennes, intervalle de Welch")
         else:
             ols = modeles.ols_ajuste(y, t, x_y, erreurs)
-        lignes.append(ligne("ols_ajuste", **base, p_t=w["moyenne_t"], p_c=w["moyenne_c"],
-                            estimation=ols["estimation"], ic_bas=ols["ic_bas"],
-                            ic_haut=ols["ic_haut"], p_valeur=ols["p_valeur"],
-                            avertissements=communs + erreurs.avertissements + avs_y
-                            + ols["avertissements"]))
+        lignes.append(ligne_modele("ols_ajuste", ols, w["moyenne_t"], w["moyenne_c"], avs_y))
 
     ipw = modeles.ipw_att(y, t, x_ps, erreurs) if modeles_possibles else impossible
-    lignes.append(ligne("ipw_att", **base, p_t=ipw["mu1"], p_c=ipw["mu0"],
-                        estimation=ipw["estimation"], ic_bas=ipw["ic_bas"], ic_haut=ipw["ic_haut"],
-                        p_valeur=ipw["p_valeur"], ess=ipw["ess"],
-                        avertissements=communs + erreurs.avertissements + avs_ps
-                        + ipw["avertissements"]))
+    lignes.append(ligne_modele("ipw_att", ipw, ipw["mu1"], ipw["mu0"], avs_ps, ess=ipw["ess"]))
 
     if type_resultat == "binaire":
         p_c = base["k_c"] / n_c

@@ -5,55 +5,10 @@
     int_secret_cellules with the same identifiers.
 -#}
 {%- set effectifs = secret_effectifs() -%}
+{%- set tables = secret_tables_agregees() -%}
 with
 
-indicateurs_programme as (
-
-    select * from {{ ref('fct_indicateurs_programme') }}
-
-),
-
-indicateurs_projet as (
-
-    select * from {{ ref('fct_indicateurs_projet') }}
-
-),
-
-indicateurs_bailleur as (
-
-    select * from {{ ref('fct_indicateurs_bailleur') }}
-
-),
-
-indicateurs_volet as (
-
-    select * from {{ ref('fct_indicateurs_volet') }}
-
-),
-
-indicateurs_departement as (
-
-    select * from {{ ref('fct_indicateurs_departement') }}
-
-),
-
-benchmark_bailleur as (
-
-    select
-        *,
-        'proportion' as nature
-    from {{ ref('fct_benchmark_bailleur') }}
-
-),
-
-benchmark_projet_bailleur as (
-
-    select
-        *,
-        'proportion' as nature
-    from {{ ref('fct_benchmark_projet_bailleur') }}
-
-),
+{{ secret_importer_tables(tables) }}
 
 effectifs as (
 
@@ -75,24 +30,11 @@ reconciliation as (
 
 occurrences_indicateurs as (
 
-    {{ secret_occurrences_indicateurs('indicateurs_programme', 'pub_indicateurs_programme', 'programme') }}
-    union all
-    {{ secret_occurrences_indicateurs('indicateurs_projet', 'pub_indicateurs_projet', 'projet', 'projet_id') }}
-    union all
-    {{ secret_occurrences_indicateurs('indicateurs_bailleur', 'pub_indicateurs_bailleur', 'bailleur',
-        'projet_id', 'bailleur_id') }}
-    union all
-    {{ secret_occurrences_indicateurs('indicateurs_volet', 'pub_indicateurs_volet', 'volet',
-        'projet_id', 'volet') }}
-    union all
-    {{ secret_occurrences_indicateurs('indicateurs_departement', 'pub_indicateurs_departement', 'departement',
-        'projet_id', 'departement') }}
-    union all
-    {{ secret_occurrences_indicateurs('benchmark_bailleur', 'pub_benchmark_bailleur', 'bailleur_programme',
-        'null', 'bailleur_id', montants=false) }}
-    union all
-    {{ secret_occurrences_indicateurs('benchmark_projet_bailleur', 'pub_benchmark_projet_bailleur', 'bailleur',
-        'projet_id', 'bailleur_id', montants=false) }}
+    {% for table in tables %}
+    {{ secret_occurrences_indicateurs(table.nom, 'pub_' ~ table.nom, table.niveau, table.projet, table.dimension,
+        montants=not table.benchmark) }}
+    {% if not loop.last %}union all{% endif %}
+    {% endfor %}
 
 ),
 

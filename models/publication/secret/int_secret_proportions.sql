@@ -3,60 +3,17 @@
     households (one of its two cells must then be hidden), and for proportions of households
     the unpublished complement n − k, protected like a published count.
 -#}
+{%- set tables = secret_tables_agregees() | selectattr('proportions') | list -%}
 with
 
-indicateurs_programme as (
-
-    select * from {{ ref('fct_indicateurs_programme') }}
-
-),
-
-indicateurs_projet as (
-
-    select * from {{ ref('fct_indicateurs_projet') }}
-
-),
-
-indicateurs_bailleur as (
-
-    select * from {{ ref('fct_indicateurs_bailleur') }}
-
-),
-
-indicateurs_volet as (
-
-    select * from {{ ref('fct_indicateurs_volet') }}
-
-),
-
-indicateurs_departement as (
-
-    select * from {{ ref('fct_indicateurs_departement') }}
-
-),
-
-benchmark_bailleur as (
-
-    select
-        *,
-        'proportion' as nature
-    from {{ ref('fct_benchmark_bailleur') }}
-
-),
+{{ secret_importer_tables(tables) }}
 
 proportions as (
 
-    {{ secret_proportions_indicateurs('indicateurs_programme', 'programme') }}
-    union all
-    {{ secret_proportions_indicateurs('indicateurs_projet', 'projet', 'projet_id') }}
-    union all
-    {{ secret_proportions_indicateurs('indicateurs_bailleur', 'bailleur', 'projet_id', 'bailleur_id') }}
-    union all
-    {{ secret_proportions_indicateurs('indicateurs_volet', 'volet', 'projet_id', 'volet') }}
-    union all
-    {{ secret_proportions_indicateurs('indicateurs_departement', 'departement', 'projet_id', 'departement') }}
-    union all
-    {{ secret_proportions_indicateurs('benchmark_bailleur', 'bailleur_programme', 'null', 'bailleur_id') }}
+    {% for table in tables %}
+    {{ secret_proportions_indicateurs(table.nom, table.niveau, table.projet, table.dimension) }}
+    {% if not loop.last %}union all{% endif %}
+    {% endfor %}
 
 ),
 
