@@ -107,10 +107,19 @@ def publication(dossier: Path) -> dict:
 
 def fiches(dossier: Path) -> dict:
     """Every project's fiche, HTML and PDF, rendered in parallel."""
+    import shutil
+
+    from capitalisation import config
     from capitalisation.publication.fiches import rendre_fiches
 
+    # the benchmark's projects borrow the texts of a demo project's fiche
+    narratifs = dossier / "narratifs"
+    shutil.copytree(config.RACINE / "reports" / "narratifs", narratifs, dirs_exist_ok=True)
+    modele = narratifs / "zero_expulsion.yml"
+    for projet in sorted(p.name for p in (dossier / "exports").iterdir()):
+        shutil.copy(modele, narratifs / f"{projet}.yml")
     bilan = rendre_fiches(dossier / "entrepot.duckdb", dossier / "site", formats_demandes=("html", "pdf"),
-                          forcer=True)
+                          forcer=True, narratifs=narratifs)
     return {"fiches": len(bilan.rendues)}
 
 
