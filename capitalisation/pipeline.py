@@ -13,7 +13,6 @@ The steps read top to bottom:
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import json
 import os
 import shutil
@@ -66,18 +65,6 @@ def verrou(entrepot: Path):
 
 def dossier_landing(entrepot: Path) -> Path:
     return entrepot.parent / "landing"
-
-
-def empreintes(livraison: lecture.Livraison) -> dict[str, str]:
-    """SHA-256 of every file of a delivery."""
-    resultat = {}
-    for fichier in livraison.fichiers():
-        h = hashlib.sha256()
-        with open(fichier, "rb") as flux:
-            while bloc := flux.read(1 << 20):
-                h.update(bloc)
-        resultat[fichier.name] = h.hexdigest()
-    return resultat
 
 
 def _manifeste(landing: Path, livraison: lecture.Livraison) -> Path:
@@ -346,8 +333,9 @@ def _dbt(fichier: Path, landing: Path, variables: dict, titre: str, selection=No
 
 def etapes_apres_dbt(entrepot: Path, horizon_mois: int) -> None:
     """Statistics written into the new warehouse before the publication layer is built."""
-    from capitalisation.evaluation.entrepot import evaluer_entrepot
     import duckdb
+
+    from capitalisation.evaluation.entrepot import evaluer_entrepot
 
     with progression() as barre:
         tache = barre.add_task("Comparaisons accompagnés / témoins", total=None)
