@@ -154,7 +154,7 @@ class _Construction:
             return
         citees = [_valeur_citee(v) for v in inconnues[:VALEURS_CITEES]]
         suite = ", …" if len(inconnues) > VALEURS_CITEES else ""
-        self.problemes.append(
+        self.problemes.append((
             f"{ou} : {len(inconnues)} valeur(s) sans code du contrat — {_citer(premieres, total)}.\n"
             f"      Ajoutez sous [{self.a.table}.codes.{colonne.nom}] une ligne par valeur "
             f"(codes : {', '.join(colonne.codes)}) :\n"
@@ -162,7 +162,7 @@ class _Construction:
             + (f"        ({citees.count('«valeur masquée»')} valeur(s) masquée(s) : elles ressemblent "
                "à des données personnelles)\n" if "«valeur masquée»" in citees else "")
             + (f"        {suite}\n" if suite else "")
-        ).rstrip()
+        ).rstrip())
 
     def _typer(self, colonne: contrat.Colonne, texte: str, colonnes_source, libelle=None) -> str:
         """The typed expression of a text expression; unreadable cells become a check."""
