@@ -276,7 +276,7 @@ def remplir(modele: str, colonnes: dict | None = None, codes: dict | None = None
             sortie += [f"{_toml(v)} = {_toml(c)}" for v, c in codes[section].items()]
     if etapes:  # the events block, once per step, as a list of tables
         debut = sortie.index("[evenements]")
-        fin = next(i for i, l in enumerate(sortie) if l.startswith("# contacts")) - 1
+        fin = next(i for i, r in enumerate(sortie) if r.startswith("# contacts")) - 1
         bloc = "\n".join(sortie[debut:fin]).rstrip("\n")
         blocs = []
         for colonne, code in etapes.items():

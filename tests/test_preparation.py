@@ -119,30 +119,30 @@ _INTERVENANTS = {"TS": "travailleur_social", "CESF": "cesf", "Psychologue": "psy
 def tables_source() -> dict[str, pd.DataFrame]:
     """The contract's tables computed straight from the extract, tenant number as menage_id."""
     menages = [{
-        "menage_id": l["N° locataire"], "projet_id": PROJET, "bailleur_id": "batigere",
-        "cohorte": _COHORTES[l["Dispositif"]], "volet": _VOLETS[l["Type de suivi"]],
-        "date_orientation": _jour(l["Date orientation"]),
-        "date_debut_accompagnement": _jour(l["Début accompagnement"]),
-        "date_fin_accompagnement": _jour(l["Fin accompagnement"]),
-        "motif_fin": _MOTIFS[l["Motif sortie"]], "composition": _COMPOSITIONS[l["Situation familiale"]],
-        "tranche_age": _tranche_age(_age(_jour(l["Né(e) le"]), _jour(l["Date orientation"]))),
-        "tranche_ressources": _tranche_ressources(_euros(l["Ressources mensuelles"])),
-        "loyer_mensuel": _euros(l["Loyer + charges"]), "departement": l["Dépt"],
-        "public_prioritaire": _PUBLICS[l["Public"]], "origine_orientation": _ORIGINES[l["Orienté par"]],
-    } for l in _csv("locataires.csv")]
+        "menage_id": r["N° locataire"], "projet_id": PROJET, "bailleur_id": "batigere",
+        "cohorte": _COHORTES[r["Dispositif"]], "volet": _VOLETS[r["Type de suivi"]],
+        "date_orientation": _jour(r["Date orientation"]),
+        "date_debut_accompagnement": _jour(r["Début accompagnement"]),
+        "date_fin_accompagnement": _jour(r["Fin accompagnement"]),
+        "motif_fin": _MOTIFS[r["Motif sortie"]], "composition": _COMPOSITIONS[r["Situation familiale"]],
+        "tranche_age": _tranche_age(_age(_jour(r["Né(e) le"]), _jour(r["Date orientation"]))),
+        "tranche_ressources": _tranche_ressources(_euros(r["Ressources mensuelles"])),
+        "loyer_mensuel": _euros(r["Loyer + charges"]), "departement": r["Dépt"],
+        "public_prioritaire": _PUBLICS[r["Public"]], "origine_orientation": _ORIGINES[r["Orienté par"]],
+    } for r in _csv("locataires.csv")]
     comptes = [{
-        "menage_id": l["Compte"], "projet_id": PROJET,
-        "mois": dt.date(int(l["Période"][3:]), int(l["Période"][:2]), 1),
-        "quittance": _euros(l["Quittancé"]), "aide_logement": _euros(l["APL"]),
-        "paiement": _euros(l["Réglé"]), "regularisation": _euros(l["Régul."]) or Decimal(0),
-        "solde_fin_mois": _euros(l["Solde fin de mois"]), "plan_apurement": l["Plan"] == "X",
-    } for l in _csv("comptes.csv")]
+        "menage_id": r["Compte"], "projet_id": PROJET,
+        "mois": dt.date(int(r["Période"][3:]), int(r["Période"][:2]), 1),
+        "quittance": _euros(r["Quittancé"]), "aide_logement": _euros(r["APL"]),
+        "paiement": _euros(r["Réglé"]), "regularisation": _euros(r["Régul."]) or Decimal(0),
+        "solde_fin_mois": _euros(r["Solde fin de mois"]), "plan_apurement": r["Plan"] == "X",
+    } for r in _csv("comptes.csv")]
     etapes = {"Cdt de payer le": "commandement_payer", "Assignation le": "assignation",
               "Jugement le": "jugement_resiliation", "Expulsion le": "expulsion_realisee"}
     evenements = [
-        {"menage_id": l["N° locataire"], "projet_id": PROJET, "date": _jour(l[colonne]),
+        {"menage_id": r["N° locataire"], "projet_id": PROJET, "date": _jour(r[colonne]),
          "type_evenement": code}
-        for colonne, code in etapes.items() for l in _csv("procedures.csv") if l[colonne]
+        for colonne, code in etapes.items() for r in _csv("procedures.csv") if r[colonne]
     ]
     classeur = openpyxl.load_workbook(EXEMPLE / "suivi_social.xlsx", read_only=True)
     rangees = list(classeur["Rendez-vous"].iter_rows(values_only=True))
@@ -159,14 +159,14 @@ def tables_source() -> dict[str, pd.DataFrame]:
 def valeurs_personnelles() -> set[str]:
     """Every name, address, telephone, tenant number, birth date and resource amount planted."""
     valeurs: set[str] = set()
-    for l in _csv("locataires.csv"):
-        valeurs |= {l["N° locataire"], l["Nom"], l["Prénom"], l["Adresse"], l["Commune"],
-                    l["Téléphone"], l["Téléphone"].replace(" ", ""), l["Né(e) le"],
-                    _jour(l["Né(e) le"]).isoformat(), l["Ressources mensuelles"],
-                    f"{_euros(l['Ressources mensuelles']):.2f}"}
-        valeurs |= set(re.findall(r"0\d(?: \d\d){4}", l["Observations"]))
-    for l in _csv("procedures.csv"):
-        valeurs |= {l["N° locataire"], l["Nom"]}
+    for r in _csv("locataires.csv"):
+        valeurs |= {r["N° locataire"], r["Nom"], r["Prénom"], r["Adresse"], r["Commune"],
+                    r["Téléphone"], r["Téléphone"].replace(" ", ""), r["Né(e) le"],
+                    _jour(r["Né(e) le"]).isoformat(), r["Ressources mensuelles"],
+                    f"{_euros(r['Ressources mensuelles']):.2f}"}
+        valeurs |= set(re.findall(r"0\d(?: \d\d){4}", r["Observations"]))
+    for r in _csv("procedures.csv"):
+        valeurs |= {r["N° locataire"], r["Nom"]}
     classeur = openpyxl.load_workbook(EXEMPLE / "suivi_social.xlsx", read_only=True)
     for numero, personne, *_ in list(classeur["Rendez-vous"].iter_rows(values_only=True))[1:]:
         valeurs |= {numero, personne}
@@ -176,7 +176,7 @@ def valeurs_personnelles() -> set[str]:
 
 def pseudonyme(cle: Path, numero: str) -> str:
     """The HMAC-SHA-256 of a tenant number, computed here from the key file alone."""
-    secret = bytes.fromhex("".join(l for l in cle.read_text().splitlines() if not l.startswith("#")))
+    secret = bytes.fromhex("".join(r for r in cle.read_text().splitlines() if not r.startswith("#")))
     return hmac.new(secret, numero.upper().encode(), hashlib.sha256).hexdigest()
 
 
@@ -212,7 +212,7 @@ def test_aucune_valeur_personnelle_dans_les_sorties(preparee):
     dossier, sortie, cle, resultat = preparee
     plantees = valeurs_personnelles()
     assert len(plantees) > 150  # names, addresses, numbers… of 32 households
-    secret = "".join(l for l in cle.read_text().splitlines() if not l.startswith("#"))
+    secret = "".join(r for r in cle.read_text().splitlines() if not r.startswith("#"))
     textes = {"sortie standard": resultat.stdout, "erreur standard": resultat.stderr}
     fichiers = [p for p in sortie.rglob("*") if p.is_file()]
     assert fichiers
@@ -258,20 +258,20 @@ def test_tranches_et_montants_exacts(preparee):
     menages = pd.read_csv(livraison / "menages.csv", dtype=str, keep_default_na=False)
     par_numero = {n: pseudonyme(cle, n) for n in tables_source()["menages"]["menage_id"]}
     obtenus = menages.set_index("menage_id")
-    for l in _csv("locataires.csv"):
-        ligne = obtenus.loc[par_numero[l["N° locataire"]]]
-        age = _age(_jour(l["Né(e) le"]), _jour(l["Date orientation"]))
-        assert ligne["tranche_age"] == _tranche_age(age), l["N° locataire"]
-        assert ligne["tranche_ressources"] == _tranche_ressources(_euros(l["Ressources mensuelles"]))
-        assert Decimal(ligne["loyer_mensuel"]) == _euros(l["Loyer + charges"])
+    for r in _csv("locataires.csv"):
+        ligne = obtenus.loc[par_numero[r["N° locataire"]]]
+        age = _age(_jour(r["Né(e) le"]), _jour(r["Date orientation"]))
+        assert ligne["tranche_age"] == _tranche_age(age), r["N° locataire"]
+        assert ligne["tranche_ressources"] == _tranche_ressources(_euros(r["Ressources mensuelles"]))
+        assert Decimal(ligne["loyer_mensuel"]) == _euros(r["Loyer + charges"])
     # the planted edge cases: 25 on the day, one day short of 40, 1 000 €, 1 499,99 €, 1 500 €
-    premiers = [obtenus.loc[par_numero[l["N° locataire"]]] for l in _csv("locataires.csv")[:5]]
+    premiers = [obtenus.loc[par_numero[r["N° locataire"]]] for r in _csv("locataires.csv")[:5]]
     assert [p["tranche_age"] for p in premiers[:2]] == ["25_39", "25_39"]
     assert [p["tranche_ressources"] for p in premiers[2:5]] == ["1000_1500", "1000_1500", "1500_plus"]
     comptes = pd.read_csv(livraison / "comptes_mensuels.csv", dtype=str, keep_default_na=False)
     for colonne, source in (("solde_fin_mois", "Solde fin de mois"), ("paiement", "Réglé")):
         assert sum(Decimal(v) for v in comptes[colonne]) == sum(
-            _euros(l[source]) for l in _csv("comptes.csv"))
+            _euros(r[source]) for r in _csv("comptes.csv"))
 
 
 def test_indicateurs_egaux_a_ceux_calcules_sur_la_source(preparee, tmp_path):
@@ -370,7 +370,7 @@ def test_valeur_de_l_extraction_sans_code_refusee(tmp_path):
     extraction(tmp_path, codes=codes)
     resultat = lancer(tmp_path, tmp_path / "livraisons")
     assert resultat.returncode == 5 and "Traceback" not in resultat.stderr
-    lignes_temoins = [n for n, l in enumerate(_csv("locataires.csv"), start=2) if l["Dispositif"] == "Panel témoin"]
+    lignes_temoins = [n for n, r in enumerate(_csv("locataires.csv"), start=2) if r["Dispositif"] == "Panel témoin"]
     attendu = (f"locataires.csv, colonne « Dispositif » (→ menages.cohorte) : 1 valeur(s) sans code du "
                f"contrat — {len(lignes_temoins)} ligne(s) ({', '.join(map(str, lignes_temoins))})")
     assert attendu in resultat.stderr
@@ -388,7 +388,7 @@ def test_donnees_personnelles_dans_une_colonne_de_texte_refusees(tmp_path):
     (ancienne / "menages.csv").write_text("intacte\n", encoding="utf-8")
     resultat = lancer(tmp_path, sortie)
     assert resultat.returncode == 5 and "Traceback" not in resultat.stderr
-    notes = [n for n, l in enumerate(_csv("locataires.csv"), start=2) if l["Observations"]]
+    notes = [n for n, r in enumerate(_csv("locataires.csv"), start=2) if r["Observations"]]
     assert notes
     attendu = (f"locataires.csv, colonne « Observations » (→ menages.bailleur_id) : numéro de téléphone "
                f"[dp_telephone] — {len(notes)} ligne(s) ({', '.join(map(str, notes))})")
@@ -417,7 +417,7 @@ def test_cellule_illisible_citee_par_fichier_colonne_et_ligne(tmp_path):
     lignes_[5] = ";".join(champs)
     chemin.write_bytes("\r\n".join(lignes_).encode("cp1252"))
     with pytest.raises(PreparationRefusee) as refus:
-        preparer([tmp_path / s for s in SOURCES], tmp_path / "correspondance.toml", tmp_path / "l")
+        preparer([tmp_path / s for s in SOURCES], tmp_path / "correspondance.toml", tmp_path / "r")
     assert ("comptes.csv, colonne « Quittancé » (→ comptes_mensuels.quittance) : 1 ligne(s) (6) ne sont "
             "pas un montant en euros") in str(refus.value)
     assert "cinq cents" not in str(refus.value)
@@ -454,9 +454,9 @@ def test_meme_cle_memes_identifiants_autre_cle_identifiants_sans_lien(tmp_path):
 def test_cle_dans_le_dossier_des_livraisons_refusee(tmp_path):
     correspondance = extraction(tmp_path)
     with pytest.raises(Exception, match="jamais être envoyée"):
-        preparer([tmp_path / s for s in SOURCES], correspondance, tmp_path / "l",
-                 cle=tmp_path / "l" / "cle.txt")
-    assert not (tmp_path / "l").exists()
+        preparer([tmp_path / s for s in SOURCES], correspondance, tmp_path / "r",
+                 cle=tmp_path / "r" / "cle.txt")
+    assert not (tmp_path / "r").exists()
 
 
 def test_la_livraison_est_celle_que_lit_le_lecteur(preparee, tmp_path):
@@ -468,3 +468,26 @@ def test_la_livraison_est_celle_que_lit_le_lecteur(preparee, tmp_path):
     source = tables_source()
     assert resultat.lignes_par_table() == {t: len(source[t]) for t in
                                            ("menages", "comptes_mensuels", "evenements", "contacts")}
+
+
+def test_les_commandes_du_guide_fonctionnent_telles_qu_ecrites(tmp_path):
+    """Every command of the README's guide, run in a copy of the example folder."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    guide = readme.split("## Préparer une livraison", 1)[1].split("\n## ", 1)[0]
+    commandes = [bloc.replace("\\\n", " ").strip()
+                 for bloc in re.findall(r"```sh\n(.*?)```", guide, flags=re.S)]
+    assert commandes[0] == "cd capitalisation/preparation/exemple"
+    dossier = tmp_path / "exemple"
+    shutil.copytree(EXEMPLE, dossier, ignore=shutil.ignore_patterns("cle_*", "livraisons", "ma_*"))
+    executees = 0
+    for commande in commandes[1:]:
+        for ligne in commande.splitlines():
+            programme, *arguments = ligne.split()
+            assert programme == "../../../.venv/bin/capitalisation"
+            resultat = capitalisation(*arguments, cwd=dossier)
+            assert resultat.returncode == 0, (ligne, resultat.stderr)
+            executees += 1
+    assert executees == 3
+    assert (dossier / "ma_correspondance.toml").read_text(encoding="utf-8") == ecrire_modele()
+    assert (dossier / "livraisons" / PROJET / EXTRACTION.isoformat() / "menages.csv").is_file()
+    assert (dossier / "cle_pseudonymisation.txt").is_file()
