@@ -413,14 +413,28 @@ def test_cellule_illisible_citee_par_fichier_colonne_et_ligne(tmp_path):
     chemin = tmp_path / "comptes.csv"
     lignes_ = chemin.read_bytes().decode("cp1252").split("\r\n")
     champs = lignes_[5].split(";")
-    champs[2] = "cinq cents"  # Quittancé
+    champs[2] = "cinq cents"  # Quittancé, on the file's line 6
     lignes_[5] = ";".join(champs)
+    lignes_.insert(2, "")  # a blank line before it: now on line 7, as an office tool shows it
     chemin.write_bytes("\r\n".join(lignes_).encode("cp1252"))
     with pytest.raises(PreparationRefusee) as refus:
         preparer([tmp_path / s for s in SOURCES], tmp_path / "correspondance.toml", tmp_path / "r")
-    assert ("comptes.csv, colonne « Quittancé » (→ comptes_mensuels.quittance) : 1 ligne(s) (6) ne sont "
+    assert ("comptes.csv, colonne « Quittancé » (→ comptes_mensuels.quittance) : 1 ligne(s) (7) ne sont "
             "pas un montant en euros") in str(refus.value)
     assert "cinq cents" not in str(refus.value)
+    assert not (tmp_path / "r").exists()
+
+
+def test_champ_en_trop_cite_sa_ligne_sans_sa_valeur(tmp_path):
+    extraction(tmp_path)
+    chemin = tmp_path / "locataires.csv"
+    lignes_ = chemin.read_bytes().decode("cp1252").split("\r\n")
+    lignes_[3] += ";12 rue Imaginaire"
+    chemin.write_bytes("\r\n".join(lignes_).encode("cp1252"))
+    resultat = lancer(tmp_path, tmp_path / "livraisons")
+    assert resultat.returncode == 3 and "Traceback" not in resultat.stderr
+    assert "locataires.csv : ligne 4 : 21 champs au lieu de 20" in resultat.stderr
+    assert "Imaginaire" not in resultat.stderr
 
 
 # --------------------------------------------------------------------------- determinism

@@ -65,18 +65,17 @@ def _entetes(entetes: list[str]) -> tuple[dict[str, int], set[str]]:
 
 
 def _charger_csv(
-    con: duckdb.DuckDBPyConnection, csv_utf8: Path, separateur: str, nom: str, table_sql: str,
-    ligne_dans_fichier: bool,
+    con: duckdb.DuckDBPyConnection, csv_utf8: Path, separateur: str, nom: str, table_sql: str
 ) -> list[str]:
+    """Load a numbered UTF-8 CSV (its first column the source's row number) as text."""
     with open(csv_utf8, encoding="utf-8-sig", newline="") as flux:
         entetes = next(csv.reader(flux, delimiter=separateur), [])
     colonnes = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(entetes)))
-    ligne = "try_cast(c0 as bigint)" if ligne_dans_fichier else "row_number() over () + 1"
     try:
         con.execute(
             f"""
             create temp table {table_sql} as
-            select {ligne} as {COLONNE_LIGNE}, *
+            select try_cast(c0 as bigint) as {COLONNE_LIGNE}, *
             from read_csv(?, delim = ?, header = true, auto_detect = false, quote = '"',
                           escape = '"', columns = {{{colonnes}}}, null_padding = false,
                           strict_mode = true)
@@ -92,6 +91,44 @@ def _charger_csv(
             "ou fichier tronqué)."
         ) from None
     return entetes
+
+
+def _csv_numerote(chemin: Path, encodage: str, separateur: str, nom: str, cible: Path) -> None:
+    """A UTF-8 copy of a CSV file whose first column is the line where each record starts.
+
+    Blank lines are skipped but still counted, so that a row is cited by the line number an
+    office tool shows; a record short of trailing fields is padded (office tools drop them).
+    """
+    with open(chemin, encoding=encodage, newline="") as source, open(
+        cible, "w", encoding="utf-8", newline=""
+    ) as sortie:
+        lecteur = csv.reader(source, delimiter=separateur)
+        ecrivain = csv.writer(sortie)
+        largeur, ligne = None, 1
+        try:
+            for enregistrement in lecteur:
+                debut, ligne = ligne, lecteur.line_num + 1
+                if not any(cellule.strip() for cellule in enregistrement):
+                    continue
+                if largeur is None:
+                    largeur = len(enregistrement)
+                    ecrivain.writerow([COLONNE_LIGNE, *enregistrement])
+                    continue
+                if len(enregistrement) > largeur:
+                    if any(c.strip() for c in enregistrement[largeur:]):
+                        raise SourceIllisible(
+                            f"{nom} : ligne {debut} : {len(enregistrement)} champs au lieu de "
+                            f"{largeur} (séparateur « {separateur} » dans une valeur non protégée "
+                            "par des guillemets ?)."
+                        )
+                    enregistrement = enregistrement[:largeur]
+                enregistrement += [""] * (largeur - len(enregistrement))
+                ecrivain.writerow([str(debut), *enregistrement])
+        except csv.Error:
+            raise SourceIllisible(
+                f"{nom} : structure CSV illisible vers la ligne {lecteur.line_num} "
+                "(guillemet non fermé ?)."
+            ) from None
 
 
 def _feuille_en_csv(chemin: Path, feuille: str, cible: Path) -> str:
@@ -135,18 +172,17 @@ def charger_source(
     if chemin.suffix.lower() in (".xlsx", ".xlsm", ".xls", ".ods"):
         cible = brouillon / f"{table_sql}.csv"
         nom = _feuille_en_csv(chemin, feuille, cible)
-        entetes = _charger_csv(con, cible, ",", nom, table_sql, ligne_dans_fichier=True)[1:]
-        # c0 holds the row number: the sheet's columns are c1…
-        positions, doubles = _entetes(entetes)
-        positions = {n: p + 1 for n, p in positions.items()}
+        entetes = _charger_csv(con, cible, ",", nom, table_sql)[1:]
     else:
         nom = chemin.name
         if chemin.stat().st_size == 0:
             raise SourceIllisible(f"{nom} : fichier vide (pas même une ligne d'en-tête).")
         encodage = lecture.detecter_encodage(chemin, nom)
         separateur = lecture.detecter_separateur(lecture._premiere_ligne(chemin, encodage), nom)
-        csv_utf8 = lecture._en_utf8(chemin, encodage, brouillon)
-        entetes = _charger_csv(con, csv_utf8, separateur, nom, table_sql, ligne_dans_fichier=False)
-        positions, doubles = _entetes(entetes)
+        cible = brouillon / f"{table_sql}.csv"
+        _csv_numerote(chemin, encodage, separateur, nom, cible)
+        entetes = _charger_csv(con, cible, ",", nom, table_sql)[1:]
+    positions, doubles = _entetes(entetes)
+    positions = {n: p + 1 for n, p in positions.items()}  # c0 holds the row number
     ((lignes,),) = con.execute(f"select count(*) from {table_sql}").fetchall()
     return Source(nom, table_sql, entetes, positions, doubles, int(lignes))
