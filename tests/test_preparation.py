@@ -437,6 +437,31 @@ def test_champ_en_trop_cite_sa_ligne_sans_sa_valeur(tmp_path):
     assert "Imaginaire" not in resultat.stderr
 
 
+def test_extraction_de_tout_le_parc_menages_hors_projet(tmp_path):
+    """An account extract of the whole stock: refused as is, prepared with ignorer_hors_menages."""
+    extraction(tmp_path)
+    chemin = tmp_path / "comptes.csv"
+    texte = chemin.read_bytes().decode("cp1252")
+    autres = ["L999001;01/2020;400,00;0,00;400,00;;0,00;", "L999001;02/2020;400,00;0,00;0,00;;400,00;"]
+    chemin.write_bytes((texte + "\r\n".join(autres) + "\r\n").encode("cp1252"))
+    premieres = len(texte.split("\r\n")[:-1]) + 1  # the line of the first added row
+    resultat = lancer(tmp_path, tmp_path / "livraisons")
+    assert resultat.returncode == 5, resultat.stderr
+    assert (f"comptes.csv, pseudonyme de « Compte » (→ comptes_mensuels.menage_id) : ménage absent de la table "
+            f"menages [menage_orphelin] — 2 ligne(s) ({premieres}, {premieres + 1})") in resultat.stderr
+    assert "L999001" not in resultat.stderr
+    correspondance = tmp_path / "correspondance.toml"
+    texte = correspondance.read_text(encoding="utf-8")
+    debut = texte.index("[comptes_mensuels]")
+    fin = texte.index("ignorer_hors_menages = false", debut)
+    correspondance.write_text(texte[:fin] + "ignorer_hors_menages = true" +
+                              texte[fin + len("ignorer_hors_menages = false"):], encoding="utf-8")
+    resultat = lancer(tmp_path, tmp_path / "livraisons")
+    assert resultat.returncode == 0, resultat.stderr
+    assert f"comptes_mensuels.csv : {len(tables_source()['comptes_mensuels'])} ligne(s), 2 ligne(s) de la " \
+           "source écartée(s)" in resultat.stdout
+
+
 # --------------------------------------------------------------------------- determinism
 
 

@@ -221,7 +221,7 @@ def preparer_commande(args) -> int:
     resultat = preparer([Path(s) for s in args.sources], Path(args.correspondance),
                         Path(args.sortie), Path(args.cle) if args.cle else None, args.remplacer)
     for nom, table in resultat.tables.items():
-        ecartees = f", {table.ecartees} ligne(s) source écartée(s) (ignorer_si_vide)" if table.ecartees else ""
+        ecartees = f", {table.ecartees} ligne(s) de la source écartée(s)" if table.ecartees else ""
         sortie.print(f"  {nom}.csv : {table.lignes} ligne(s){ecartees}", markup=False)
     for avertissement in resultat.avertissements:
         sortie.print(f"  avertissement : {avertissement}", markup=False)

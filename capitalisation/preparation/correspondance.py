@@ -11,6 +11,7 @@ A TOML file, written from the template (`capitalisation preparer --modele`):
     source = "locataires.csv"               # a SOURCE file, by its name
     feuille = ""                            # a workbook's sheet (empty: the first one)
     ignorer_si_vide = []                    # contract columns whose empty value drops the row
+    # (other tables) ignorer_hors_menages = true: drop rows of households not in menages
 
     [menages.colonnes]
     menage_id = { pseudonyme = "N° locataire" }      # HMAC-SHA-256 of the tenant number
@@ -40,7 +41,7 @@ from capitalisation.erreurs import ErreurUtilisateur
 
 CLE_DEFAUT = "cle_pseudonymisation.txt"
 SECTION_LIVRAISON = "livraison"
-CLES_TABLE = {"source", "feuille", "ignorer_si_vide", "colonnes", "codes"}
+CLES_TABLE = {"source", "feuille", "ignorer_si_vide", "ignorer_hors_menages", "colonnes", "codes"}
 # Contract columns that are derived rather than copied, and what they are derived from.
 DERIVATIONS = {"tranche_age": "date_naissance", "tranche_ressources": "ressources"}
 REFERENCE_AGE = "date_orientation"
@@ -85,6 +86,7 @@ class Alimentation:
     colonnes: dict[str, Origine] = field(default_factory=dict)
     codes: dict[str, dict[str, str]] = field(default_factory=dict)  # column → value → code
     ignorer_si_vide: tuple[str, ...] = ()
+    ignorer_hors_menages: bool = False  # an extract of the whole stock: keep the project's households
 
     @property
     def nom_source(self) -> str:
@@ -294,6 +296,11 @@ def _alimentation(table: contrat.Table, section, ou: str, problemes: list[str]):
         if nom not in alimentation.colonnes:
             problemes.append(f"{ou} ignorer_si_vide : {nom} n'est pas une colonne alimentée de {table.nom}")
     alimentation.ignorer_si_vide = tuple(ignorer)
+    hors_menages = section.get("ignorer_hors_menages", False)
+    if not isinstance(hors_menages, bool) or (hors_menages and table.nom == contrat.MENAGES.nom):
+        problemes.append(f"{ou} ignorer_hors_menages : true ou false, pour les tables autres que menages")
+    else:
+        alimentation.ignorer_hors_menages = hors_menages
     return alimentation
 
 

@@ -126,6 +126,11 @@ def ecrire_modele() -> str:
             'source = ""                 # fichier de votre extraction (CSV ou XLSX), par son nom',
             'feuille = ""                # pour un classeur : la feuille (vide : la première)',
             "ignorer_si_vide = []        # colonnes du contrat dont l'absence écarte la ligne",
+        ]
+        if table.nom != contrat.MENAGES.nom:
+            lignes.append("ignorer_hors_menages = false  # true : écarte les lignes des ménages "
+                          "absents de menages")
+        lignes += [
             "",
             f"[{table.nom}.colonnes]",
             "# projet_id : pris de [livraison], pour toutes les lignes",

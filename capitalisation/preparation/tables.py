@@ -48,7 +48,7 @@ class TablePreparee:
     alimentations: list[Alimentation]
     sources: list[Source]
     origines_lignes: list[tuple[int, int]] = field(default_factory=list)  # (feeding, source row)
-    ecartees: int = 0  # rows dropped by ignorer_si_vide
+    ecartees: int = 0  # rows dropped by ignorer_si_vide or ignorer_hors_menages
 
     @property
     def lignes(self) -> int:
@@ -304,8 +304,11 @@ def preparer_tables(
         selection = construction.construire()
         problemes += construction.problemes
         if selection is not None:
+            filtre = ""
+            if alimentation.ignorer_hors_menages:  # menages is written first
+                filtre = f" where menage_id in (select menage_id from _sortie_{contrat.MENAGES.nom})"
             selections.setdefault(alimentation.table, []).append(
-                f"select *, {rang} as __alimentation from ({selection})"
+                f"select *, {rang} as __alimentation from ({selection}){filtre}"
             )
     if problemes:
         return {}, problemes
