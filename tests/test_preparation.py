@@ -401,6 +401,31 @@ def test_donnees_personnelles_dans_une_colonne_de_texte_refusees(tmp_path):
     assert not (tmp_path / "cle_pseudonymisation.txt").exists()
 
 
+def test_tous_les_problemes_de_la_correspondance_d_un_coup(tmp_path):
+    colonnes = {**exemple_bailleur.COLONNES,
+                ("menages.colonnes", "menage_id"): '"N° locataire"',
+                ("menages.colonnes", "volet"): '{ valeur = "maintien_renforce" }',
+                ("comptes_mensuels.colonnes", "plan_apurement"): '{ colonne = "Plan", defaut = "peut-être" }',
+                ("contacts.colonnes", "date"): '{ date_naissance = "Date du RDV" }'}
+    chemin = extraction(tmp_path, colonnes=colonnes)
+    chemin.write_text(chemin.read_text(encoding="utf-8") + '\n[menages_bis]\nsource = "x.csv"\n'
+                      + '\n[contacts.colonnes.lieu]\ncolonne = "Lieu"\n', encoding="utf-8")
+    with pytest.raises(CorrespondanceInvalide) as refus:
+        lire_correspondance(chemin)
+    message = str(refus.value)
+    for attendu in (
+        "sections hors contrat : [menages_bis]",
+        "[menages] colonnes.menage_id : l'identifiant du ménage doit être pseudonymisé",
+        "[menages] colonnes.volet : code inconnu du contrat (codes : maintien, acces)",
+        "[comptes_mensuels] colonnes.plan_apurement : oui ou non attendu",
+        "[contacts] colonnes.date : date_naissance ne sert qu'à calculer tranche_age",
+        "[contacts] colonnes.lieu : colonne hors contrat",
+    ):
+        assert attendu in message
+    assert "colonne obligatoire sans correspondance" not in message  # each problem said once
+    assert refus.value.code_sortie == 4
+
+
 def test_le_numero_de_locataire_n_est_jamais_livre_en_clair(tmp_path):
     colonnes = {**exemple_bailleur.COLONNES, ("menages.colonnes", "departement"): '"N° locataire"'}
     chemin = extraction(tmp_path, colonnes=colonnes)

@@ -278,9 +278,15 @@ def _alimentation(table: contrat.Table, section, ou: str, problemes: list[str]):
         ):
             problemes.append(f"{ici} : reference = \"{REFERENCE_AGE}\" (défaut) ou \"date_extraction\"")
             continue
-        for texte in (origine.valeur,):
-            if texte is not None and colonne.codes and texte.lower() not in colonne.codes:
-                problemes.append(f"{ici} : code inconnu du contrat (codes : " + ", ".join(colonne.codes) + ")")
+        texte = origine.valeur  # a constant, or the default of an empty cell
+        if texte is not None and colonne.codes and texte.lower() not in colonne.codes:
+            problemes.append(f"{ici} : code inconnu du contrat (codes : " + ", ".join(colonne.codes) + ")")
+            continue
+        if texte is not None and colonne.type == contrat.BOOLEEN and texte.lower() not in (
+            contrat.BOOLEENS_VRAIS | contrat.BOOLEENS_FAUX
+        ):
+            problemes.append(f"{ici} : oui ou non attendu")
+            continue
         alimentation.colonnes[nom] = origine
     for nom in table.noms_colonnes:
         colonne = table.colonne(nom)
