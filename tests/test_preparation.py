@@ -45,8 +45,9 @@ SOURCES = ("locataires.csv", "comptes.csv", "procedures.csv", "suivi_social.xlsx
 PROJET, EXTRACTION = "zero_expulsion", dt.date(2020, 6, 30)
 
 
-def capitalisation(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    env = {**os.environ, "COLUMNS": "160"}
+def capitalisation(*args: str, cwd: Path | None = None, env: dict | None = None
+                   ) -> subprocess.CompletedProcess:
+    env = {**os.environ, "COLUMNS": "160", **(env or {})}
     return subprocess.run([sys.executable, "-m", "capitalisation.cli", *args],
                           capture_output=True, text=True, cwd=cwd, env=env, timeout=600)
 
@@ -543,15 +544,23 @@ def test_les_commandes_du_guide_fonctionnent_telles_qu_ecrites(tmp_path):
     assert commandes[0] == "cd capitalisation/preparation/exemple"
     dossier = tmp_path / "exemple"
     shutil.copytree(EXEMPLE, dossier, ignore=shutil.ignore_patterns("cle_*", "livraisons", "ma_*"))
+    # the settings as they are, the validation reports aside (not into the project's warehouse/)
+    parametres = Path(__file__).resolve().parent.parent / "parametres.toml"
+    texte = parametres.read_text(encoding="utf-8")
+    texte = re.sub(r'(?m)^rapports_validation = .*$',
+                   f"rapports_validation = {str(tmp_path / 'rapports')!r}".replace("'", '"'), texte)
+    (tmp_path / "parametres.toml").write_text(texte, encoding="utf-8")
+    env = {"CAPITALISATION_PARAMETRES": str(tmp_path / "parametres.toml")}
     executees = 0
     for commande in commandes[1:]:
         for ligne in commande.splitlines():
             programme, *arguments = ligne.split()
             assert programme == "../../../.venv/bin/capitalisation"
-            resultat = capitalisation(*arguments, cwd=dossier)
+            resultat = capitalisation(*arguments, cwd=dossier, env=env)
             assert resultat.returncode == 0, (ligne, resultat.stderr)
             executees += 1
     assert executees == 3
     assert (dossier / "ma_correspondance.toml").read_text(encoding="utf-8") == ecrire_modele()
     assert (dossier / "livraisons" / PROJET / EXTRACTION.isoformat() / "menages.csv").is_file()
     assert (dossier / "cle_pseudonymisation.txt").is_file()
+    assert (tmp_path / "rapports" / PROJET / EXTRACTION.isoformat() / "rapport.json").is_file()
