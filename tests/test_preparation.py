@@ -488,6 +488,35 @@ def test_extraction_de_tout_le_parc_menages_hors_projet(tmp_path):
            "source écartée(s)" in resultat.stdout
 
 
+def test_ressources_de_plusieurs_colonnes_et_mois_ecrits_en_date(tmp_path):
+    """Resources summed over columns (an empty cell counts 0), exactly; a month given as a date."""
+    colonnes = {**exemple_bailleur.COLONNES, ("menages.colonnes", "tranche_ressources"):
+                '{ ressources = ["Ressources mensuelles", "Prestations"] }'}
+    correspondance = extraction(tmp_path, colonnes=colonnes)
+    locataires = _csv("locataires.csv")
+    prestations = ["" if i % 3 else f"{i * 17},5{i % 10}" for i in range(len(locataires))]
+    with open(tmp_path / "locataires.csv", "w", encoding="cp1252", newline="") as flux:
+        ecrivain = csv.DictWriter(flux, fieldnames=[*locataires[0], "Prestations"], delimiter=";")
+        ecrivain.writeheader()
+        ecrivain.writerows({**r, "Prestations": p} for r, p in zip(locataires, prestations))
+    comptes = (tmp_path / "comptes.csv").read_bytes().decode("cp1252")
+    comptes = re.sub(r";(\d\d)/(\d{4});", r";01/\1/\2;", comptes)  # 03/2019 → 01/03/2019
+    (tmp_path / "comptes.csv").write_bytes(comptes.encode("cp1252"))
+    cle = tmp_path / "cle.txt"
+    resultat = preparer([tmp_path / s for s in SOURCES], correspondance, tmp_path / "l", cle=cle)
+    menages = pd.read_csv(resultat.dossier / "menages.csv", dtype=str).set_index("menage_id")
+    changees = 0
+    for r, p in zip(locataires, prestations):
+        total = _euros(r["Ressources mensuelles"]) + (_euros(p) or Decimal(0))
+        attendue = _tranche_ressources(total)
+        assert menages.loc[pseudonyme(cle, r["N° locataire"]), "tranche_ressources"] == attendue
+        changees += attendue != _tranche_ressources(_euros(r["Ressources mensuelles"]))
+    assert changees  # the second column moved some households up a band
+    mois = pd.read_csv(resultat.dossier / "comptes_mensuels.csv", dtype=str)["mois"]
+    attendus = [f"{r['Période'][3:]}-{r['Période'][:2]}" for r in _csv("comptes.csv")]
+    assert list(mois) == attendus
+
+
 # --------------------------------------------------------------------------- determinism
 
 
