@@ -528,7 +528,11 @@ def test_meme_cle_memes_identifiants_autre_cle_identifiants_sans_lien(tmp_path):
     contenu_cle = cle.read_bytes()
     seconde = preparer(fichiers, correspondance, tmp_path / "b", cle=cle)
     assert cle.read_bytes() == contenu_cle  # an existing key is reused, never replaced
-    autre = preparer(fichiers, correspondance, tmp_path / "c", cle=tmp_path / "autre.txt")
+    (tmp_path / "extraction" / "notes.txt").write_text("Mme Dupont, 3 rue des Lilas\n", encoding="utf-8")
+    autre = preparer([*fichiers, tmp_path / "extraction" / "notes.txt"], correspondance, tmp_path / "c",
+                     cle=tmp_path / "autre.txt")
+    assert autre.inutilises == ["notes.txt"]
+    assert sorted(p.name for p in autre.dossier.iterdir()) == sorted(p.name for p in premiere.dossier.iterdir())
     for table in ("menages", "comptes_mensuels", "evenements", "contacts"):
         a = (premiere.dossier / f"{table}.csv").read_bytes()
         assert a == (seconde.dossier / f"{table}.csv").read_bytes(), table

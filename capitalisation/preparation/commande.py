@@ -44,6 +44,7 @@ class Preparation:
     avertissements: list[str] = field(default_factory=list)
     cle: Path | None = None
     cle_creee: bool = False
+    inutilises: list[str] = field(default_factory=list)  # SOURCE files the mapping does not name
 
 
 # --------------------------------------------------------------------------- failures
@@ -192,7 +193,7 @@ def preparer(
         _publier(provisoire, cible, remplacer)
     return Preparation(
         cible, tables, [traduire(e, tables, corresp) for e in resultat.avertissements],
-        chemin_cle, creee,
+        chemin_cle, creee, sorted(set(par_nom) - {a.source for a in corresp.alimentations}),
     )
 
 
@@ -223,6 +224,9 @@ def preparer_commande(args) -> int:
     for nom, table in resultat.tables.items():
         ecartees = f", {table.ecartees} ligne(s) de la source écartée(s)" if table.ecartees else ""
         sortie.print(f"  {nom}.csv : {table.lignes} ligne(s){ecartees}", markup=False)
+    if resultat.inutilises:
+        sortie.print("  fichier(s) que la correspondance ne cite pas, non lus : "
+                     + ", ".join(resultat.inutilises), markup=False)
     for avertissement in resultat.avertissements:
         sortie.print(f"  avertissement : {avertissement}", markup=False)
     sortie.print(f"Livraison écrite dans {resultat.dossier} ; elle passe la validation.", markup=False)

@@ -250,7 +250,6 @@ class _Construction:
         self.expressions["projet_id"] = projet
         gardees = " and ".join(f"({self.expressions[n]}) is not null"
                                for n in self.a.ignorer_si_vide if n in self.expressions) or "true"
-        self.gardees = gardees
         self._verifier(gardees)
         if self.problemes:
             return None
