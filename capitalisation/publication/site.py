@@ -194,14 +194,14 @@ def _liens_formats(projet_id: str, etat: dict) -> str:
 
 INDICATEURS_PHARES = ("loyer_a_jour", "dette_reduite")
 PLURIELS = {"confirme": ("confirmé", "confirmés"), "non_confirme": ("non confirmé", "non confirmés"),
-            "non_calculable": ("non calculable", "non calculables")}
+            "non_testable": ("non testable", "non testables")}
 
 
 def _constats(connus: list[dict], secrets: int) -> str:
     """« 4 confirmés, 1 non confirmé » (and how many findings are secret)."""
     morceaux = []
     for code, (singulier, pluriel) in PLURIELS.items():
-        nombre = sum(1 for r in connus if r.get("statut") == code)
+        nombre = sum(1 for r in connus if r.get("verdict") == code)
         if nombre:
             morceaux.append(f"{nombre} {singulier if nombre == 1 else pluriel}")
     if secrets:
@@ -211,6 +211,8 @@ def _constats(connus: list[dict], secrets: int) -> str:
 
 def page_index(entrepot: str | Path, etat: str | Path | None = None) -> str:
     """The list of the fiches, with each project's headline figures (secret-aware)."""
+    from capitalisation.publication import donnees_fiche
+
     con = connecter(entrepot)
     try:
         projets = sorted(lignes(lire(con, "projets")), key=lambda p: cle_tri(p["nom"]))
@@ -238,7 +240,7 @@ def page_index(entrepot: str | Path, etat: str | Path | None = None) -> str:
         for code in INDICATEURS_PHARES:
             ligne = next((r for r in indicateurs if r["projet_id"] == pid and r["indicateur"] == code), None)
             phares.append(proportion(ligne)["valeur"] if ligne else "–")
-        publies = [r for r in reconciliation if r["projet_id"] == pid]
+        publies = [donnees_fiche.comparable(r) for r in reconciliation if r["projet_id"] == pid]
         connus = [r for r in publies if not est_secret(r, "statut")]
         secrets = len(publies) - len(connus)
         rangees.append([
@@ -320,17 +322,18 @@ def page_programme(entrepot: str | Path, etat: str | Path | None = None,
                          ["g", "d", "d", "d", "d"], legende="Montants de l'ensemble des projets")
 
     texte += "\n## Chiffres publiés et chiffres recalculés\n\n"
-    rec = lignes(reconciliation)
+    rec = [donnees_fiche.comparable(r) for r in lignes(reconciliation)]
     if not rec:
         return texte + "Aucun chiffre publié n'est rapproché des données livrées.\n"
     texte += ("Pour chaque projet, les chiffres qu'il avait publiés sont rapprochés des chiffres "
-              "recalculés à partir de ses données. Un chiffre est confirmé quand il tombe dans "
-              "l'intervalle de confiance du chiffre recalculé (ou lui est égal, pour un nombre de "
-              "ménages).\n\n")
+              "recalculés à partir de ses données, sur la même population et selon ce que le chiffre "
+              "affirme (un nombre exact, un minimum, un maximum, un ordre de grandeur)" + NBSP + "; une "
+              "proportion est comparée à travers l'intervalle de confiance à 95" + NBSP + "% de la "
+              "proportion recalculée.\n\n")
     rangees, phrases = [], []
     for pid in sorted({r["projet_id"] for r in rec}, key=lambda p: cle_tri(projets.get(p, {}).get("nom", p))):
         publies = [r for r in rec if r["projet_id"] == pid]
-        compte = {code: sum(1 for r in publies if r.get("statut") == code and not est_secret(r, "statut"))
+        compte = {code: sum(1 for r in publies if r.get("verdict") == code and not est_secret(r, "statut"))
                   for code in libelles.STATUTS}
         secrets = sum(1 for r in publies if est_secret(r, "statut"))
         nom = echapper(projets.get(pid, {}).get("nom", pid))
