@@ -431,7 +431,7 @@ class Fiche:
         texte += tableau(["Chiffre publié par le projet", "Population", "Publié", "Recalculé", "Constat"],
                          rangees, [34, 20, 9, 24, 13], ["g", "g", "d", "d", "g"],
                          legende="Chiffres publiés et chiffres recalculés sur la même population")
-        texte += "Constat, chiffre par chiffre" + NBSP + ":\n" + liste(phrases)
+        texte += "\n##### Constat, chiffre par chiffre\n" + liste(phrases)
         return texte
 
     # ------------------------------------------------------------------ comparison

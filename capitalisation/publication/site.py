@@ -17,6 +17,7 @@ renders the same site as `capitalisation fiches`.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import re
@@ -121,18 +122,29 @@ def parametres_fiche(projet_id: str, entrepot: Path, narratifs: Path) -> dict:
             "narratifs": str(Path(narratifs).resolve()), "figures": ""}
 
 
+def date_publication(jour: dt.date | None = None) -> str:
+    """The date line of a published document: the month it is rendered (« Décembre 2026 »);
+    the extraction date of the data is in its sources line."""
+    return formats.mois_annee_titre(jour or dt.date.today())
+
+
 def ecrire_fiche(sources: Path, projet: dict, entrepot: Path, narratifs: Path, dossier: Path) -> Path:
-    """`<dossier>/<projet_id>.qmd`: the fiche document of one project of the catalogue."""
-    date = projet.get("date_extraction")
+    """`<dossier>/<projet_id>.qmd`: the fiche document of one project of the catalogue, with
+    its page layouts for PDF and DOCX beside it (`modeles.preparer`)."""
+    from capitalisation.publication import modeles
+
     porteurs = [p.strip() for p in str(projet.get("porteurs") or "").split(";") if p.strip()]
     entete = {
         "title": f"Fiche projet {guillemets(projet['nom'])}",
         "author": enumeration(porteurs),
-        "date": formats.mois_annee_titre(date) if date else "",
+        "date": date_publication(),
         "pagetitle": f"Fiche projet {projet['nom']}",
     }
-    return ecrire_document(Path(sources) / DOCUMENT_FICHE, Path(dossier) / f"{projet['projet_id']}.qmd",
-                           entete, parametres_fiche(projet["projet_id"], entrepot, narratifs))
+    document = ecrire_document(Path(sources) / DOCUMENT_FICHE, Path(dossier) / f"{projet['projet_id']}.qmd",
+                               entete, parametres_fiche(projet["projet_id"], entrepot, narratifs))
+    if (Path(sources) / modeles.DOSSIER / modeles.TYPST).exists():
+        modeles.preparer(document.parent, Path(sources) / modeles.DOSSIER)
+    return document
 
 
 def pages_presentes(sources: Path) -> list[tuple[str, str, str]]:
