@@ -286,6 +286,7 @@ def page_programme(entrepot: str | Path, etat: str | Path | None = None,
         projets = {r["projet_id"]: r for r in lignes(lire(con, "projets"))}
         reconciliation = lire(con, "pub_reconciliation", ordre="projet_id, indicateur")
         indicateurs = lire(con, "pub_indicateurs_projet")
+        synthese = lire(con, "pub_synthese_programme")
     finally:
         con.close()
     texte = ("\nLes indicateurs ci-dessous portent sur l'ensemble des ménages des projets qui ont livré "
@@ -333,6 +334,7 @@ def page_programme(entrepot: str | Path, etat: str | Path | None = None,
                           f"IC à 95{NBSP}% de la moyenne"], rangees_m, [40, 10, 12, 12, 22],
                          ["g", "d", "d", "d", "d"], legende="Montants de l'ensemble des projets")
 
+    texte += synthese_indicateurs(indicateurs, synthese, projets)
     texte += "\n## Chiffres publiés et chiffres recalculés\n\n"
     rec = [donnees_fiche.comparable(r) for r in lignes(reconciliation)]
     if not rec:
@@ -342,7 +344,7 @@ def page_programme(entrepot: str | Path, etat: str | Path | None = None,
               "affirme (un nombre exact, un minimum, un maximum, un ordre de grandeur)" + NBSP + "; une "
               "proportion est comparée à travers l'intervalle de confiance à 95" + NBSP + "% de la "
               "proportion recalculée.\n\n")
-    rangees, phrases = [], []
+    rangees, phrases = [], {}
     for pid in sorted({r["projet_id"] for r in rec}, key=lambda p: cle_tri(projets.get(p, {}).get("nom", p))):
         publies = [r for r in rec if r["projet_id"] == pid]
         compte = {code: sum(1 for r in publies if r.get("verdict") == code and not est_secret(r, "statut"))
@@ -354,9 +356,9 @@ def page_programme(entrepot: str | Path, etat: str | Path | None = None,
         secrets_projet = donnees_fiche.indicateurs_secrets(indicateurs[indicateurs["projet_id"] == pid]
                                                            if not indicateurs.empty else indicateurs)
         for ligne in publies:
-            phrase = donnees_fiche.phrase_reconciliation(ligne, secrets_projet)
-            if phrase:
-                phrases.append(f"**{nom}**{NBSP}— {phrase}")
+            code = "secret" if est_secret(ligne, "statut") or est_secret(ligne, "verdict") else ligne.get("verdict")
+            phrase = donnees_fiche.phrase_verdict(ligne, secrets_projet)
+            phrases.setdefault(code, []).append(f"**{nom}**{NBSP}— {phrase}")
     total = [formats.nombre(sum(int(str(r[i]).replace(formats.ESPACE_FINE, "")) for r in rangees))
              for i in range(1, 6)]
     rangees.append(["**Ensemble**", *(f"**{t}**" for t in total)])
@@ -364,8 +366,61 @@ def page_programme(entrepot: str | Path, etat: str | Path | None = None,
                       f"Constat couvert par le secret ({SECRET})"], rangees,
                      [35, 13, 13, 13, 13, 13], ["g", "d", "d", "d", "d", "d"],
                      legende="Rapprochement des chiffres publiés, par projet")
-    if phrases:
-        texte += "\n### Chiffres publiés que les données ne confirment pas\n" + liste(phrases)
+    for code, titre in (("confirme", "Chiffres publiés confirmés par les données"),
+                        ("non_confirme", "Chiffres publiés que les données ne confirment pas"),
+                        ("non_testable", "Chiffres publiés que les données ne permettent pas de tester")):
+        if phrases.get(code):
+            texte += f"\n### {titre}\n" + liste(phrases[code])
+    if phrases.get("secret"):
+        texte += ("\n### Chiffres publiés dont le constat est couvert par le secret statistique\n"
+                  + liste(phrases["secret"]))
+    return texte
+
+
+POSITIONS = {"au_dessus": "au-dessus", "en_dessous": "en dessous"}
+
+
+def synthese_indicateurs(indicateurs, synthese, projets: dict) -> str:
+    """For each indicator, over the projects whose proportion is published: the range and
+    median of their proportions, and the projects above and below the programme's funnel
+    limits at 95 % (pub_synthese_programme, when the warehouse has it)."""
+    import statistics
+
+    from capitalisation.publication import benchmark
+
+    ordre = [code for code, _, _ in benchmark.INDICATEURS]
+    publies = [r for r in lignes(indicateurs) if r.get("nature") == "proportion"
+               and not est_secret(r, "valeur") and not formats.manquant(r.get("valeur"))]
+    positions = [r for r in lignes(synthese) if not est_secret(r, "position_95")
+                 and r.get("position_95") in POSITIONS]
+    rangees = []
+    for code in ordre:
+        valeurs = sorted(float(r["valeur"]) for r in publies if r["indicateur"] == code)
+        if not valeurs:
+            continue
+        noms = {}
+        for sens in POSITIONS:
+            noms[sens] = enumeration(sorted(
+                (echapper(projets.get(r["projet_id"], {}).get("nom", r["projet_id"]))
+                 for r in positions if r["indicateur"] == code and r["position_95"] == sens), key=cle_tri))
+        libelle, population = libelles.INDICATEURS[code]
+        rangees.append([f"{libelle} ({population})", formats.nombre(len(valeurs)),
+                        formats.etendue(valeurs[0], valeurs[-1]),
+                        formats.pourcentage(statistics.median(valeurs)),
+                        (noms["au_dessus"] or "aucun") if not synthese.empty else "–",
+                        (noms["en_dessous"] or "aucun") if not synthese.empty else "–"])
+    if not rangees:
+        return ""
+    texte = ("\n## Les projets face au programme\n\nPour chaque indicateur, sur les projets dont la "
+             "proportion est publiée (les proportions couvertes par le secret statistique sont laissées "
+             f"de côté){NBSP}: l'étendue de leurs proportions, leur médiane, et les projets situés "
+             "au-dessus ou en dessous des limites de l'entonnoir à 95" + NBSP + "% autour de la "
+             "proportion de l'ensemble du programme (limites qui s'élargissent quand le projet compte "
+             "peu de ménages).\n\n")
+    texte += tableau(["Indicateur (population)", "Projets", "Étendue", "Médiane",
+                      "Au-dessus des limites", "En dessous des limites"], rangees,
+                     [30, 8, 14, 9, 20, 20], ["g", "d", "d", "d", "g", "g"],
+                     legende="Étendue, médiane et position des projets, par indicateur")
     return texte
 
 
