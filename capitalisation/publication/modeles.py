@@ -108,7 +108,7 @@ def reference_docx(cible: Path) -> Path:
 
 
 def preparer(dossier: Path, sources: Path = SOURCES) -> Path:
-    """`<dossier>/modeles/`: the Typst template and the DOCX reference document."""
+    """`<dossier>/modeles/`: the Typst template (from `sources`) and the DOCX reference document."""
     cible = Path(dossier) / DOSSIER
     cible.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(Path(sources) / TYPST, cible / TYPST)

@@ -142,8 +142,8 @@ def ecrire_fiche(sources: Path, projet: dict, entrepot: Path, narratifs: Path, d
     }
     document = ecrire_document(Path(sources) / DOCUMENT_FICHE, Path(dossier) / f"{projet['projet_id']}.qmd",
                                entete, parametres_fiche(projet["projet_id"], entrepot, narratifs))
-    if (Path(sources) / modeles.DOSSIER / modeles.TYPST).exists():
-        modeles.preparer(document.parent, Path(sources) / modeles.DOSSIER)
+    propres = Path(sources) / modeles.DOSSIER
+    modeles.preparer(document.parent, propres if (propres / modeles.TYPST).exists() else modeles.SOURCES)
     return document
 
 
