@@ -25,7 +25,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from capitalisation import cli, config, pipeline
+from capitalisation import cli, config, formats, pipeline
 from capitalisation.demo import generer_demo
 from capitalisation.erreurs import ErreurUtilisateur
 from capitalisation.publication import fiches, libelles, publie, rendu, site
@@ -243,10 +243,10 @@ def test_titre_date_et_presentation_viennent_du_catalogue(demo):
         ligne = requete(entrepot, "select * from projets where projet_id = ?", [projet])[0]
         extraction = requete(entrepot, "select date_extraction from pub_effectifs_projet "
                                        "where projet_id = ?", [projet])[0]["date_extraction"]
-        mois = ["Janvier", "Février", "Mars", "Avril", "Mai", "Juin", "Juillet", "Août", "Septembre",
-                "Octobre", "Novembre", "Décembre"][extraction.month - 1]
         assert page.titres[0] == (1, f"Fiche projet «{NBSP}{ligne['nom']}{NBSP}»")
-        assert f"{mois} {extraction.year}" in page.texte
+        # dated by its publication; the extraction date is in the sources line
+        assert site.date_publication() in page.texte
+        assert f"extraite le {formats.date_longue(extraction)}" in page.texte
         assert ligne["categorie"] in page.texte
         assert f"Catégorie{NBSP}:" in page.texte
         sections = [t for niveau, t in page.titres if niveau == 2 and t != "Sommaire"]
@@ -254,7 +254,7 @@ def test_titre_date_et_presentation_viennent_du_catalogue(demo):
                             "Public cible", "Partenaires", "La mise en œuvre", "Moyens mobilisés",
                             "Les enseignements", "Suites et perspectives", "Contacts"]
     page = lire_page(sortie / "fiches" / "zero_expulsion.html")
-    assert "Décembre 2019" in page.texte
+    assert "extraite le 31 décembre 2019" in page.texte
     assert "De janvier 2017 à décembre 2019 (3" in page.texte
 
 

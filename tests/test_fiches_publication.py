@@ -247,7 +247,7 @@ def test_la_fiche_donne_chaque_verdict_en_mots(fusionne, tmp_path):
     assert rendu.exists()
     assert texte.count("Le projet annonce") == 5
     phrase = next(l_ for l_ in texte.splitlines() if "relogement ou mutation" in l_)
-    assert "des ménages orientés vers le dispositif" in phrase and "22 sur 67" in phrase
+    assert "des ménages orientés (adhérents ou non)" in phrase and "22 sur 67" in phrase
     assert phrase.endswith("**confirmé**.")
     # the indicators' table no longer sets the 33 % beside the 0 of 45 adhered households
     assert "Non confirmé" not in fiche._indicateurs()

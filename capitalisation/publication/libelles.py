@@ -51,7 +51,7 @@ SYMBOLES_COMPARAISON = {"au_moins": "≥\u00a0", "au_plus": "≤\u00a0", "dans_i
 
 # The populations a published figure is about (resultats_publies.population).
 POPULATIONS = {
-    "menages_orientes": "ménages orientés vers le dispositif (adhérents ou non)",
+    "menages_orientes": "ménages orientés (adhérents ou non)",
     "menages_adherents": "ménages accompagnés (adhésion)",
     "en_dette_entree": "ménages accompagnés en dette de loyer à l'entrée",
     "en_procedure": "ménages accompagnés en procédure d'expulsion",
