@@ -344,3 +344,36 @@ def test_le_document_de_reference_est_genere_de_facon_reproductible(tmp_path):
 
 def test_date_de_publication_est_le_mois_du_rendu():
     assert site.date_publication(dt.date(2026, 12, 1)) == "Décembre 2026"
+
+
+def test_un_entete_de_tableau_ne_reste_jamais_seul_en_bas_de_page(tmp_path):
+    """A long table placed lower and lower on a page: its caption and header row always go with
+    at least one row of the table (or to the next page with it)."""
+    from capitalisation.publication import rendu
+
+    shutil.copytree(RACINE / "reports" / "modeles", tmp_path / "modeles", ignore=shutil.ignore_patterns("*.docx"))
+    entete = {"format": {"typst": {"template": "modeles/fiche.typ", "papersize": "a4"}}}
+    tableau = "| Colonne A | Colonne B |\n|---|--:|\n" + "".join(f"| ligne {i} | {i} |\n" for i in range(80))
+    vus = set()
+    for paragraphes in range(56, 70):
+        md = tmp_path / "essai.md"
+        md.write_text("---\ntitle: Essai\n---\n" + "\n\n".join(["Ligne courte."] * paragraphes)
+                      + "\n\n" + tableau + "\n: Tableau d'essai\n", encoding="utf-8")
+        rendu.convertir(md, "pdf", tmp_path / "essai.pdf", entete)
+        texte = subprocess.run(["pdftotext", "-layout", str(tmp_path / "essai.pdf"), "-"],
+                               capture_output=True, text=True, check=True).stdout
+        for page in texte.split("\f"):
+            contenu = [l_.strip() for l_ in page.splitlines() if l_.strip()][:-1]  # without the footer
+            if not contenu:
+                continue
+            dernier = contenu[-1]
+            vus.add(dernier.split()[0])
+            assert not dernier.startswith(("Colonne A", "Tableau 1")), (paragraphes, contenu[-3:])
+    assert "ligne" in vus  # the table did break across pages
+
+
+def test_zero_ou_un_au_singulier():
+    ligne = {"indicateur": "expulse", "type_valeur": "effectif", "valeur_publiee": 0.0, "comparaison": "egal",
+             "population": "menages_orientes"}
+    assert donnees_fiche.annonce(ligne) == "0 expulsion parmi les ménages orientés (adhérents ou non)"
+    assert donnees_fiche.annonce({**ligne, "valeur_publiee": 3.0}).startswith("3 expulsions parmi")

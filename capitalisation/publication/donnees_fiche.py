@@ -846,7 +846,9 @@ def annonce(ligne: dict) -> str:
         texte = (f"{mots}{formats.pourcentage(ligne.get('valeur_publiee'))} "
                  f"({libelles.indicateur(indicateur).lower()})" + (f" des {qui}" if qui else ""))
     else:
-        nom = libelles.NOMS_EFFECTIFS.get(indicateur, libelles.indicateur(indicateur).lower())
+        noms = (libelles.NOMS_EFFECTIFS_SINGULIER if not formats.manquant(ligne.get("valeur_publiee"))
+                and abs(float(ligne["valeur_publiee"])) < 2 else libelles.NOMS_EFFECTIFS)
+        nom = noms.get(indicateur, libelles.indicateur(indicateur).lower())
         texte = f"{mots}{_effectif(ligne.get('valeur_publiee'))} {nom}"
         if qui and indicateur in ("expulsion_evitee", "expulse", "relogement", "en_procedure"):
             texte += f" parmi les {qui}"

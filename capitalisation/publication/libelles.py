@@ -75,6 +75,21 @@ NOMS_EFFECTIFS = {
     "relogement": "relogements ou mutations",
     "en_procedure": "procédures d'expulsion",
 }
+# The same nouns after 0 or 1 (« 0 expulsion », « 1 ménage orienté »).
+NOMS_EFFECTIFS_SINGULIER = {
+    "menages_orientes": "ménage orienté",
+    "menages_accompagnes": "ménage accompagné",
+    "menages_termines": "accompagnement terminé",
+    "menages_en_cours": "accompagnement en cours",
+    "menages_temoins": "ménage témoin",
+    "volet_maintien": "ménage du volet maintien",
+    "volet_acces": "ménage du volet accès",
+    "menages_accompagnes_par_an": "ménage accompagné par an",
+    "expulsion_evitee": "expulsion évitée",
+    "expulse": "expulsion",
+    "relogement": "relogement ou mutation",
+    "en_procedure": "procédure d'expulsion",
+}
 
 # Outcomes of the cohort comparison.
 RESULTATS = {
