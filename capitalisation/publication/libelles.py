@@ -36,7 +36,7 @@ EFFECTIFS = {
     "expulse": "Expulsions",
 }
 
-# Verdicts of a published figure (fct_reconciliation.verdict; `non_calculable` is the former
+# Verdicts of a published figure (the reconciliation's `verdict`; `non_calculable` is the former
 # name of `non_testable`, still the value of the `statut` column).
 STATUTS = {
     "confirme": "Confirmé",
