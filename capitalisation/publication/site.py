@@ -383,7 +383,9 @@ POSITIONS = {"au_dessus": "au-dessus", "en_dessous": "en dessous"}
 def synthese_indicateurs(indicateurs, synthese, projets: dict) -> str:
     """For each indicator, over the projects whose proportion is published: the range and
     median of their proportions, and the projects above and below the programme's funnel
-    limits at 95 % (pub_synthese_programme, when the warehouse has it)."""
+    limits at 95 % (pub_synthese_programme, the published programme synthesis mart, when the
+    warehouse has it; without it, the range and median of pub_indicateurs_projet's proportions
+    and no positions)."""
     import statistics
 
     from capitalisation.publication import benchmark
@@ -394,19 +396,25 @@ def synthese_indicateurs(indicateurs, synthese, projets: dict) -> str:
     positions = [r for r in lignes(synthese) if not est_secret(r, "position_95")
                  and r.get("position_95") in POSITIONS]
     rangees = []
+    resumes = {r["indicateur"]: r for r in lignes(synthese) if not formats.manquant(r.get("proportion_min"))}
     for code in ordre:
         valeurs = sorted(float(r["valeur"]) for r in publies if r["indicateur"] == code)
         if not valeurs:
             continue
+        resume = resumes.get(code)
+        if resume:  # computed in the warehouse over the same published proportions
+            etendue = formats.etendue(resume["proportion_min"], resume["proportion_max"])
+            mediane = formats.pourcentage(resume["proportion_mediane"])
+        else:
+            etendue = formats.etendue(valeurs[0], valeurs[-1])
+            mediane = formats.pourcentage(statistics.median(valeurs))
         noms = {}
         for sens in POSITIONS:
             noms[sens] = enumeration(sorted(
                 (echapper(projets.get(r["projet_id"], {}).get("nom", r["projet_id"]))
                  for r in positions if r["indicateur"] == code and r["position_95"] == sens), key=cle_tri))
         libelle, population = libelles.INDICATEURS[code]
-        rangees.append([f"{libelle} ({population})", formats.nombre(len(valeurs)),
-                        formats.etendue(valeurs[0], valeurs[-1]),
-                        formats.pourcentage(statistics.median(valeurs)),
+        rangees.append([f"{libelle} ({population})", formats.nombre(len(valeurs)), etendue, mediane,
                         (noms["au_dessus"] or "aucun") if not synthese.empty else "–",
                         (noms["en_dessous"] or "aucun") if not synthese.empty else "–"])
     if not rangees:
