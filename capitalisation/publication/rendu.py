@@ -369,9 +369,23 @@ def _options_format(entete: dict, format_: str) -> dict:
     return dict(options) if isinstance(options, dict) else {}
 
 
+def mourir_avec_le_parent() -> None:
+    """In a child program (pandoc, quarto): killed by the kernel when its parent dies."""
+    import ctypes
+    import signal
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+_ENFANT = {"preexec_fn": mourir_avec_le_parent} if sys.platform.startswith("linux") else {}
+
+
 def _lancer_pandoc(arguments: list[str], dossier: Path, quoi: str) -> None:
     resultat = subprocess.run([pandoc(), *arguments], cwd=dossier, capture_output=True,
-                              text=True, check=False)
+                              text=True, check=False, **_ENFANT)
     if resultat.returncode != 0:
         raise ErreurRendu(f"pandoc a refusé {quoi} : {resultat.stderr.strip()[:2000]}")
 
@@ -472,7 +486,7 @@ def rendre_avec_quarto(document: Path, formats: list[str], params: dict,
         if format_ == "html" and avant_corps:
             commande += ["-M", f"include-before-body:{avant_corps}"]
         resultat = subprocess.run(commande, cwd=document.parent, capture_output=True, text=True,
-                                  env=environnement, check=False)
+                                  env=environnement, check=False, **_ENFANT)
         sortie = document.with_suffix("." + format_)
         if resultat.returncode != 0 or not sortie.exists():
             raise ErreurRendu(f"quarto n'a pas pu rendre {document.name} en {format_} : "
