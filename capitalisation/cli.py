@@ -58,11 +58,16 @@ argparse._ = _traduire
 argparse.ngettext = _traduire_pluriel
 
 
-class _Formateur(argparse.RawDescriptionHelpFormatter):
-    """Help laid out for 80 columns; descriptions and examples kept as written."""
+class _Formateur(argparse.HelpFormatter):
+    """Help laid out for the terminal (at most 100 columns); examples kept as written."""
 
     def __init__(self, prog: str) -> None:
         super().__init__(prog, max_help_position=30, width=min(_largeur(), 100))
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if text.startswith(_EXEMPLES):
+            return text
+        return super()._fill_text(text, width, indent)
 
 
 def _largeur() -> int:
@@ -79,8 +84,22 @@ def _court(chemin: Path) -> str:
         return str(chemin)
 
 
+_EXEMPLES = "exemples :"
+
+
 def _exemples(*lignes: str) -> str:
-    return "exemples :\n" + "\n".join(f"  {ligne}" for ligne in lignes)
+    """An epilog of examples; a long command goes on several lines (« \\ » at line ends)."""
+    sorties = []
+    for ligne in lignes:
+        morceaux, courant = [], "  "
+        for mot in ligne.split(" "):
+            if len(courant) + len(mot) + 3 > 78 and courant.strip():
+                morceaux.append(courant.rstrip() + " \\")
+                courant = "      "
+            courant += mot + " "
+        morceaux.append(courant.rstrip())
+        sorties += morceaux
+    return _EXEMPLES + "\n" + "\n".join(sorties)
 
 
 # --------------------------------------------------------------------------- commands
@@ -106,9 +125,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_valider(args: argparse.Namespace) -> int:
+    from capitalisation import travail
     from capitalisation.validation import valider_commande
 
-    return valider_commande([Path(d) for d in args.dossiers], rapports=Path(args.rapports))
+    # The deliveries' temporary copies stay in a private folder beside the reports.
+    with travail.dossier_prive(Path(args.rapports)):
+        return valider_commande([Path(d) for d in args.dossiers], rapports=Path(args.rapports))
 
 
 def _cmd_comparer(args: argparse.Namespace) -> int:
@@ -149,14 +171,16 @@ def construire_parseur() -> argparse.ArgumentParser:
         description="Évaluation et capitalisation du programme « 10 000 logements HLM "
         "accompagnés » : des exports anonymisés aux fiches projet.",
         epilog=_exemples(
-            "capitalisation demo && capitalisation run --exports "
-            f"{_court(config.EXPORTS_DEMO)} --warehouse {_court(config.ENTREPOT_DEMO)}",
+            "capitalisation demo",
+            f"capitalisation run --exports {_court(config.EXPORTS_DEMO)} "
+            f"--warehouse {_court(config.ENTREPOT_DEMO)}",
             "capitalisation valider exports/zero_expulsion/2020-06-30",
             "capitalisation run",
             "capitalisation COMMANDE --help   (aide d'une commande)",
         ),
     )
-    parseur.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parseur.add_argument("--version", action="version", version=f"%(prog)s {__version__}",
+                         help="afficher la version du programme et quitter")
     sous = parseur.add_subparsers(dest="commande", metavar="COMMANDE", title="commandes")
 
     def commande(nom: str, aide: str, *exemples: str) -> argparse.ArgumentParser:

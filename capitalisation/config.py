@@ -128,9 +128,9 @@ EXPORTS_DEMO = _chemin("demo", "exports", "demo/exports")
 ENTREPOT_DEMO = _chemin("demo", "entrepot", "demo/warehouse/capitalisation.duckdb")
 
 # Statistical secrecy (indicators.md, Disclosure): the thresholds are floors.
-SEUIL_EFFECTIF = _param("secret", "seuil_effectif", 5, 5, 1000,
+SEUIL_EFFECTIF = _param("secret", "seuil_effectif", 5, 5,
                         pourquoi="le seuil du secret statistique est un plancher")
-SEUIL_DENOMINATEUR = _param("secret", "seuil_denominateur", 10, 10, 10000,
+SEUIL_DENOMINATEUR = _param("secret", "seuil_denominateur", 10, 10,
                             pourquoi="le seuil du secret statistique est un plancher")
 
 # Cohort comparison (evaluation.md).
