@@ -294,3 +294,67 @@ def test_progression_sans_total_n_affiche_pas_de_point_d_interrogation():
     barre.update(tache, total=120, completed=3)
     console.print(colonne.render(barre.tasks[tache]))
     assert "3/120" in console.export_text()
+
+
+def _pages_d_un_tableau(dossier: Path, texte_avant: int, lignes: int) -> tuple[int, int]:
+    """(page of the header row, page of the last row) of a table after `texte_avant` words,
+    in a PDF made the way the fiches are (pandoc to Typst, the fiche's breakable figures)."""
+    import json
+
+    import typst
+
+    from capitalisation.publication import rendu
+
+    rangees = "\n".join(f"    [ligne {i}], [{i}]," for i in range(lignes - 1))
+    (dossier / "essai.md").write_text(f"""---
+title: essai
+---
+
+```{{=typst}}
+#lorem({texte_avant})
+
+#figure(
+  table(columns: 2,
+    table.header([#context [#metadata(here().page()) <page-entete>] Ménages], [Nombre]),
+{rangees}
+    [#context [#metadata(here().page()) <page-fin>] fin], [0],
+  ),
+  caption: [Tableau d'essai], kind: table)
+```
+""", encoding="utf-8")
+    entete = {"format": {"typst": {"header-includes":
+                                   "```{=typst}\n#show figure: set block(breakable: true)\n```\n"}}}
+    rendu.convertir(dossier / "essai.md", "pdf", dossier / "essai.pdf", entete)
+    typ = str(dossier / "essai.typ")
+    return (json.loads(typst.query(typ, "<page-entete>", field="value"))[0],
+            json.loads(typst.query(typ, "<page-fin>", field="value"))[0])
+
+
+def test_pdf_l_entete_d_un_tableau_reste_avec_ses_lignes(tmp_path):
+    for mots in (360, 420, 480):  # the table starts near the foot of the first page
+        entete, fin = _pages_d_un_tableau(tmp_path, mots, 12)
+        assert entete == fin == 2, mots
+    # a table longer than a page still breaks (its header repeated), never overflows
+    entete, fin = _pages_d_un_tableau(tmp_path, 50, 90)
+    assert entete == 1 and fin > 1
+
+
+# --------------------------------------------------------------------------- 11. fingerprints
+
+
+def test_empreinte_stable_au_dernier_chiffre_pres():
+    import duckdb
+
+    from capitalisation.publication import fiches
+
+    empreintes = []
+    for valeur in (0.1 + 0.2, 0.3):  # 0.30000000000000004 and 0.3: a sum in another order
+        con = duckdb.connect()
+        con.execute("create table pub_essai (projet_id varchar, valeur double, cellules_secretes varchar)")
+        con.execute("insert into pub_essai values ('p', ?, ''), ('q', 2.5, '')", [valeur])
+        empreintes.append(fiches.empreinte_donnees(con, "p"))
+        con.close()
+    assert empreintes[0] == empreintes[1]
+    con = duckdb.connect()
+    con.execute("create table pub_essai as select 'p' as projet_id, 0.31::double as valeur")
+    assert fiches.empreinte_donnees(con, "p") != empreintes[0]  # a real change is seen

@@ -57,6 +57,17 @@ end
 """
 
 
+# Added to every PDF's Typst preamble (after the document's own header-includes): a table
+# that fits on a page is never split, so that its caption and header row never stay alone
+# at the foot of a page; a longer one breaks, its header row repeated on each page.
+GABARIT_TYPST = """// Tables: kept whole when they fit on a page (header rows stay with their rows).
+#show figure.where(kind: table): it => layout(region => {
+  let hauteur = measure(it, width: region.width).height
+  block(breakable: hauteur > region.height, width: 100%, it)
+})
+"""
+
+
 class ErreurRendu(ErreurUtilisateur):
     """A document that could not be rendered (a cell failed, pandoc or Typst refused it)."""
 
@@ -399,6 +410,9 @@ def convertir(markdown: Path, format_: str, sortie: Path, entete: dict,
     metadonnees = {k: v for k, v in options.items()
                    if k not in ("toc", "toc-depth", "css", "embed-resources", "reference-doc",
                                 "include-before-body")}
+    if format_ == "pdf":  # the document's own preamble first, then the common rules
+        metadonnees["header-includes"] = [*_liste(metadonnees.get("header-includes")),
+                                          f"```{{=typst}}\n{GABARIT_TYPST}```\n"]
     fichier_meta = dossier / f".{markdown.stem}.{format_}.meta.yml"
     fichier_meta.write_text(yaml.safe_dump(metadonnees, allow_unicode=True), encoding="utf-8")
     filtre = dossier / ".alt_figures.lua"
