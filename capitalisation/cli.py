@@ -314,9 +314,10 @@ _RAISONS_SYSTEME = {
 
 def message_systeme(erreur: OSError) -> str:
     """An operating-system failure in French, naming the file or folder concerned."""
-    raison = _RAISONS_SYSTEME.get(erreur.errno, erreur.strerror or "erreur du système")
-    fichier = erreur.filename if erreur.filename is not None else "?"
-    return (f"impossible d'écrire ou de lire {fichier} : {raison}. Choisissez un dossier accessible "
+    raison = _RAISONS_SYSTEME.get(erreur.errno, erreur.strerror or str(erreur) or "erreur du système")
+    if erreur.filename is None:
+        return f"erreur du système : {raison}."
+    return (f"impossible d'écrire ou de lire {erreur.filename} : {raison}. Choisissez un dossier accessible "
             "en écriture (options --warehouse, --sortie, --rapports ou --exports) ; rien d'autre "
             "n'a été modifié.")
 

@@ -439,10 +439,12 @@ def executer(
     sorties = config.sorties(entrepot)
     rapports = Path(rapports or sorties.rapports)
     quarantaine = Path(quarantaine or sorties.quarantaine)
-    with verrou(entrepot), travail.dossier_prive(entrepot.parent, f".{entrepot.name}.travail"):
+    with verrou(entrepot):
         landing = dossier_landing(entrepot)
         nettoyer_restes(landing)
-        bilans = lire_livraisons(exports, landing, rapports, quarantaine)
+        # The deliveries' temporary copies stay beside the warehouse, in a private folder.
+        with travail.dossier_prive(entrepot.parent, f".{entrepot.name}.travail"):
+            bilans = lire_livraisons(exports, landing, rapports, quarantaine)
         journaliser(entrepot, bilans)
         afficher_bilans(bilans, rapports, landing)
         refusees = [b for b in bilans if b.statut == "refusee"]

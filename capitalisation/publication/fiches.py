@@ -240,15 +240,30 @@ PRECHARGES = ["capitalisation.publication.rendu", "capitalisation.publication.do
               "pandas", "duckdb", "yaml"]
 
 
-def mourir_avec_le_parent() -> None:
-    """In a worker: be killed when the process that started it dies, even by kill -9.
+def mourir_avec_le_lanceur(pid: int) -> None:
+    """In a worker: exit as soon as the command's process `pid` is gone, even by kill -9.
 
-    The workers' parent is the fork server, which exits as soon as this command's process
-    is gone (its pipe closes); the kernel then kills each worker (PR_SET_PDEATHSIG), and
-    each worker's own children (pandoc) the same way (see rendu.py)."""
-    rendu.mourir_avec_le_parent()
-    if os.getppid() == 1:  # the parent died before the request took effect
+    The workers are forked by the fork server, which lives as long as they do: so each
+    worker watches the command's process itself (a pidfd, else a poll each second) and exits
+    when it ends; its own children (pandoc) are killed by the kernel then (rendu.py)."""
+    import select
+    import threading
+
+    from capitalisation.travail import processus_vivant
+
+    def surveiller() -> None:
+        try:
+            descripteur = os.pidfd_open(pid)
+        except (AttributeError, OSError):
+            descripteur = None
+        if descripteur is not None:
+            select.select([descripteur], [], [])
+        else:
+            while processus_vivant(pid):
+                time.sleep(1)
         os._exit(1)
+
+    threading.Thread(target=surveiller, name="surveillance-du-lanceur", daemon=True).start()
 
 
 def _contexte():
@@ -268,7 +283,8 @@ def _executer(taches: list[Tache], travailleurs: int, barre, tache_barre) -> dic
         return resultats
     contexte = _contexte()
     with ProcessPoolExecutor(max_workers=max(1, min(travailleurs, len(taches))),
-                             mp_context=contexte, initializer=mourir_avec_le_parent) as pool:
+                             mp_context=contexte, initializer=mourir_avec_le_lanceur,
+                             initargs=(os.getpid(),)) as pool:
         futurs = {pool.submit(executer_tache, t): t for t in taches}
         try:
             for futur in as_completed(futurs):
