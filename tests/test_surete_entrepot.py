@@ -265,6 +265,6 @@ def test_dbt_annonce_son_total(chantier, tmp_path):
     totaux, noeuds = [], []
     resultat = dbt_entrepot.construire(
         tmp_path / "e.duckdb", chantier["entrepot"].parent / "landing", tmp_path / "travail",
-        selection="path:models/staging", progression=noeuds.append, total=totaux.append)
+        commande="run", selection="path:models/staging", progression=noeuds.append, total=totaux.append)
     assert resultat.succes, resultat.echecs
     assert totaux and totaux[-1] == resultat.noeuds == len(noeuds)
