@@ -229,6 +229,51 @@ def test_ctrl_c_apres_le_remplacement_de_l_entrepot_le_dit(chantier, tmp_path, m
     assert entrepot.exists()
 
 
+# --------------------------------------------------------------------------- 14. the fiche's text
+
+
+def test_cout_par_expulsion_evitee_sur_les_mois_du_projet(chantier):
+    import datetime as dt
+    from decimal import ROUND_HALF_UP, Decimal
+
+    import duckdb
+
+    con = duckdb.connect(str(chantier["entrepot"]), read_only=True)
+    try:
+        lignes = con.execute(
+            "select couts.projet_id, couts.mois_projet, couts.cout_par_expulsion_evitee, "
+            "couts.expulsions_evitees, projets.budget_annuel, projets.date_debut, projets.date_fin "
+            "from pub_couts_projet as couts join projets using (projet_id)").fetchall()
+    finally:
+        con.close()
+    mois = {projet: m for projet, m, *_ in lignes}
+    assert mois["declic"] == 37  # June 2017 to June 2020: not four calendar years
+    assert mois["zero_expulsion"] == 36 and mois["solide_r"] == 12
+    verifies = 0
+    for projet, m, cout, evitees, budget, debut, fin in lignes:
+        assert m == (fin.year - debut.year) * 12 + fin.month - debut.month + 1, projet
+        assert isinstance(debut, dt.date)
+        if cout is not None:
+            attendu = (Decimal(budget) * m / (12 * evitees)).quantize(Decimal("0.01"), ROUND_HALF_UP)
+            assert abs(cout - attendu) <= Decimal("0.01"), projet
+            verifies += 1
+    assert verifies >= 1
+
+
+def test_fiche_cite_ses_sources_par_leur_titre_et_la_periode_dans_la_phrase(chantier):
+    from capitalisation.publication.donnees_fiche import Fiche
+
+    fiche = Fiche.charger(chantier["entrepot"], "zero_expulsion", RACINE / "reports" / "narratifs")
+    sources = fiche.sources()
+    assert ".txt" not in sources
+    assert "Fiche projet «\u00a0Zéro expulsion locative\u00a0»" in sources or \
+        "Fiche projet « Zéro expulsion locative »" in sources
+    assert "juin 2020" in sources
+    texte = fiche.reconciliation_texte()
+    assert ". (2017" not in texte and ".(2017" not in texte
+    assert "sur la période (2017–2019)." in texte
+
+
 # --------------------------------------------------------------------------- 5. extraction in use
 
 

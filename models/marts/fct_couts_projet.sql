@@ -74,6 +74,15 @@ par_projet as (
 
 ),
 
+mois as (
+
+    select
+        projet_id,
+        {{ dbt.datediff('date_debut', dbt.dateadd('day', 1, 'date_fin'), 'month') }} as mois_projet
+    from projets
+
+),
+
 final as (
 
     select
@@ -83,21 +92,22 @@ final as (
         cast(projets.financement_fnavdl as double) / nullif(cast(projets.budget_annuel as double), 0)
             as part_fnavdl,
         par_projet.annees,
-        cast(date_diff('month', projets.date_debut, projets.date_fin + interval 1 day) as integer)
-            as mois_projet,
+        cast(mois.mois_projet as integer) as mois_projet,
         par_projet.menages_accompagnes_par_an,
         cast(projets.budget_annuel / nullif(par_projet.menages_accompagnes_par_an, 0) as decimal(14, 2))
             as cout_par_menage_an,
         cast(evitees.k as integer) as expulsions_evitees,
         cast(
             projets.budget_annuel
-            * date_diff('month', projets.date_debut, projets.date_fin + interval 1 day)
+            * mois.mois_projet
             / nullif(12 * evitees.k, 0)
             as decimal(14, 2)
         ) as cout_par_expulsion_evitee
     from projets
     left join par_projet
         on projets.projet_id = par_projet.projet_id
+    left join mois
+        on projets.projet_id = mois.projet_id
     left join indicateurs as evitees
         on projets.projet_id = evitees.projet_id
         and evitees.indicateur = 'expulsion_evitee'
