@@ -292,7 +292,9 @@ def test_chiffre_publie_a_cote_du_recalcule(demo):
         table = page.table("Chiffres publiés et chiffres recalculés")
         assert len(table["rangees"]) == len(publies)
         for ligne in publies:
-            rangee = next(r for r in table["rangees"] if souple(r[0]).startswith(souple(ligne["libelle"])))
+            # the sentence, its period in brackets before its full stop (« … sur la période (2017–2019). »)
+            rangee = next(r for r in table["rangees"]
+                          if souple(r[0]).startswith(souple(ligne["libelle"]).rstrip(".")))
             secrets = set(filter(None, ligne["cellules_secretes"].split(",")))
             symbole = {"au_moins": f"≥{NBSP}", "environ": f"≈{NBSP}"}.get(ligne["comparaison"], "")
             if ligne["type_valeur"] == "proportion":
