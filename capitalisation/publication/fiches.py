@@ -46,7 +46,7 @@ _RACINE_PAQUET = Path(__file__).resolve().parent.parent
 CODE_FICHE = (
     "publication/fiches.py", "publication/rendu.py", "publication/site.py",
     "publication/donnees_fiche.py", "publication/publie.py", "publication/libelles.py",
-    "publication/graphiques_fiche.py", "publication/secret.py", "formats.py",
+    "publication/graphiques_fiche.py", "publication/secret.py", "publication/modeles.py", "formats.py",
     "evaluation/graphiques.py", "evaluation/moteur.py", "evaluation/entrepot.py",
 )
 
@@ -96,7 +96,7 @@ def _sha_fichier(chemin: Path) -> str:
 def empreinte_code(sources: Path) -> str:
     """The version of the code and style that write a fiche."""
     fichiers = [_RACINE_PAQUET / f for f in CODE_FICHE]
-    fichiers += sorted(Path(sources).glob("*.css"))
+    fichiers += sorted(Path(sources).glob("*.css")) + sorted(Path(sources).glob("modeles/*"))
     return _sha(__version__, *(f"{f.name}:{_sha_fichier(f)}" for f in fichiers))
 
 
