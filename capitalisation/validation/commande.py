@@ -73,6 +73,9 @@ def _date(nom: str):
 
 def decouvrir(dossier: Path) -> tuple[list[tuple[lecture.Livraison, Path]], list[ResultatValidation]]:
     """(deliveries with the folder they were found in, folders refused) under `dossier`."""
+    from capitalisation.validation import regles
+
+    regles.charger_suites()  # a suite no engine can run is refused before anything is read
     dossier = Path(dossier)
     if ".." in dossier.parts:
         return [], [_refus(None, dossier, "chemin", "un chemin contenant « .. » est refusé", str(dossier))]

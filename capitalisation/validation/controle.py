@@ -25,6 +25,9 @@ from capitalisation.validation import regles as rg
 
 ERREUR, AVERTISSEMENT = rg.ERREUR, rg.AVERTISSEMENT
 LIGNES_CITEES = rg.LIGNES_CITEES
+# Row-level rules run as compiled DuckDB SQL; "ge" runs them in Great Expectations (the
+# reference engine, compared with SQL on the corpus by the tests).
+MOTEUR = "sql"
 
 # Rules that are not in a suite: they judge the delivery's folder and files.
 REGLES_LIVRAISON = {
@@ -306,11 +309,14 @@ def valider_livraison(
     dossier_travail: Path,
     racine: Path | None = None,
     taille_morceau: int = rg.TAILLE_MORCEAU,
+    moteur: str | None = None,
 ) -> ResultatValidation:
     """Read a delivery into `dossier_travail` (typed Parquet, landing layout) and judge it.
 
     `racine` is the exports folder the delivery was found in: nothing outside it is read.
     The typed files stay in `dossier_travail` for the caller to land when accepted.
+    `moteur` runs the row-level rules as compiled SQL (`sql`, the default) or in Great
+    Expectations (`ge`, the reference engine).
     """
     resultat = ResultatValidation(livraison.nom, livraison)
     resultat.echecs += controler_chemins(livraison, racine)
@@ -324,7 +330,8 @@ def valider_livraison(
             Echec(livraison.nom, None, "projet_inconnu", REGLES_LIVRAISON["projet_inconnu"], ERREUR)
         )
     with tempfile.TemporaryDirectory(prefix="lecture-") as brouillon:
-        _lire_et_juger(livraison, Path(dossier_travail), Path(brouillon), resultat, taille_morceau)
+        _lire_et_juger(livraison, Path(dossier_travail), Path(brouillon), resultat, taille_morceau,
+                       moteur or MOTEUR)
     lus = {_nom_fichier(lue, livraison): lue.lignes for lue in resultat.tables.values()}
     for nom_fichier, sha in sorted(hachages.items()):
         if nom_fichier.lower() == contrat.CLASSEUR:
@@ -342,6 +349,7 @@ def _lire_et_juger(
     brouillon: Path,
     resultat: ResultatValidation,
     taille_morceau: int,
+    moteur: str,
 ) -> None:
     con = duckdb.connect()
     con.execute(f"set temp_directory = '{brouillon / 'duckdb'}'")
@@ -377,12 +385,12 @@ def _lire_et_juger(
                 if perdues:  # what was not read may be a leak: search the raw file
                     resultat.echecs += perdues
                     resultat.echecs += _echecs_constats(dp.scanner_csv_brut(chemin, table), nom_court, nom)
-        _juger(con, livraison, parquets, resultat, taille_morceau)
+        _juger(con, livraison, parquets, resultat, taille_morceau, moteur)
     finally:
         con.close()
 
 
-def _juger(con, livraison, parquets, resultat, taille_morceau) -> None:
+def _juger(con, livraison, parquets, resultat, taille_morceau, moteur: str = MOTEUR) -> None:
     suites = rg.charger_suites()
     parametres = {"projet_livraison": [livraison.projet_id], **rg.catalogue()}
     for nom in contrat.TABLES:
@@ -393,7 +401,10 @@ def _juger(con, livraison, parquets, resultat, taille_morceau) -> None:
         regles = suites[nom]
         trouves: dict[int, rg.Resultat] = {}
         trouves.update(rg.regles_schema(con, parquet, regles))
-        trouves.update(rg.regles_ge(con, table, parquet, regles, parametres, taille_morceau))
+        if moteur == "ge":
+            trouves.update(rg.regles_ge(con, table, parquet, regles, parametres, taille_morceau))
+        else:
+            trouves.update(rg.regles_compilees(con, parquet, regles, parametres))
         trouves.update(rg.regles_sql(con, nom, parquets, regles))
         resultat.regles_verifiees += len(regles)
         for indice in sorted(trouves):
