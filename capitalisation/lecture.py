@@ -136,8 +136,23 @@ def normaliser_nom(nom: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", nom).strip("_")
 
 
+def nom_citable(entete: str, position: int) -> str:
+    """A delivered header as messages and reports may cite it: its name, or its position
+    (« colonne n° 7 ») when the header is empty or itself looks like personal data."""
+    from capitalisation.validation.donnees_personnelles import en_tete_suspect
+
+    nom = normaliser_nom(entete)
+    if not nom or en_tete_suspect(entete):
+        return f"colonne n° {position}"
+    return nom
+
+
 def correspondance_colonnes(table: contrat.Table, entetes: list[str], fichier: str) -> list[str]:
-    """Map each delivered header to a contract column; refuse missing, duplicated or extra ones."""
+    """Map each delivered header to a contract column; refuse missing, duplicated or extra ones.
+
+    A header out of the contract may itself be personal data (an e-mail address written
+    where a column name was expected): it is cited by its position, never by its text.
+    """
     normalises = [normaliser_nom(e) for e in entetes]
     attendues = set(table.noms_colonnes)
     autorisees = set(contrat.COLONNES_AUTORISEES.get(table.nom, ()))
@@ -145,10 +160,10 @@ def correspondance_colonnes(table: contrat.Table, entetes: list[str], fichier: s
     doubles, inconnues = [], []
     for position, nom in enumerate(normalises, start=1):
         if nom in vus:
-            doubles.append(nom)
+            doubles.append(nom if nom in attendues else nom_citable(entetes[position - 1], position))
         vus.add(nom)
         if nom not in attendues and nom not in autorisees:
-            inconnues.append(f"colonne {position}" if not nom else nom)
+            inconnues.append(nom_citable(entetes[position - 1], position))
     manquantes = [c for c in table.noms_colonnes if c not in vus and not (
         table.colonne(c).nullable and table.colonne(c).defaut is not None)]
     problemes = []
@@ -314,6 +329,15 @@ def _citer_lignes(lignes: list[int], total: int) -> str:
     return f"{total} ligne(s) ({texte}{', …' if total > len(lignes[:LIGNES_CITEES]) else ''})"
 
 
+def _champs_de_la_ligne(csv: Path, separateur: str, numero: int) -> int | None:
+    """The number of fields of physical line `numero` (1 = the header), streaming."""
+    with open(csv, encoding="utf-8-sig", errors="replace", newline="") as flux:
+        for indice, ligne in enumerate(flux, start=1):
+            if indice == numero:
+                return len(next(csv_module.reader([ligne.rstrip("\r\n")], delimiter=separateur), []))
+    return None
+
+
 def _lire_et_convertir(
     con: duckdb.DuckDBPyConnection,
     table: contrat.Table,
@@ -371,11 +395,12 @@ def _lire_et_convertir(
         ligne = re.search(r"Line:? (\d+)", texte)
         champs = re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", texte)
         ou = f" à la ligne {int(ligne.group(1))}" if ligne else ""
-        detail = (
-            f" : {champs.group(2)} champs au lieu de {champs.group(1)}"
-            if champs
-            else " (guillemet non fermé, fichier tronqué ou caractère invalide)"
-        )
+        if champs:
+            # DuckDB stops counting one field past the expected number: count them all
+            trouves = _champs_de_la_ligne(csv, separateur, int(ligne.group(1))) if ligne else None
+            detail = f" : {trouves or champs.group(2)} champs au lieu de {champs.group(1)}"
+        else:
+            detail = " (guillemet non fermé, fichier tronqué ou caractère invalide)"
         raise LivraisonIllisible(f"{fichier} : structure CSV illisible{ou}{detail}.") from None
     lu = f"read_parquet('{provisoire}')"
     comptes = con.execute(
