@@ -74,6 +74,7 @@ def construire(
         "--target-path", str(dossier_travail / "target"),
         "--log-path", str(dossier_travail / "logs"),
         "--quiet",
+        "--log-level", "none",  # failures are reported in French by the caller
         "--no-use-colors",
         "--no-partial-parse",
     ]
@@ -113,9 +114,41 @@ def construire(
                 echecs.append(f"{r.node.name} : {message}")
     if resultat.exception is not None:
         echecs.append(_resumer(str(resultat.exception)))
+    if echecs:
+        from capitalisation.validation.controle import landing_abime
+
+        abimes = landing_abime(Path(landing))
+        if abimes:  # say which files, whatever DuckDB's message said
+            echecs.insert(0, "fichiers d'atterrissage endommagés depuis leur dépôt : " + ", ".join(
+                str(p.relative_to(landing)) for p in abimes
+            ) + " ; gardez leurs livraisons dans le dossier des livraisons et relancez : elles seront relues")
     return ResultatConstruction(resultat.success and not echecs, noeuds, echecs)
 
 
+_FICHIER_CITE = re.compile(r"""(?:file|fichier)\s+['"]?([^'"\s]+)""", re.IGNORECASE)
+# DuckDB's and dbt's English messages, as what the user can do about them.
+_CAUSES = (
+    (re.compile(r"No space left on device|disk full|ENOSPC", re.I),
+     "disque plein : libérez de la place puis relancez (l'entrepôt précédent reste en place)"),
+    (re.compile(r"magic bytes|too small to be a Parquet|Corrupt|Invalid Parquet|thrift|TProtocol|Parquet file", re.I),
+     "fichier d'atterrissage endommagé{fichier} : gardez la livraison d'origine dans le dossier des "
+     "livraisons et relancez, elle sera relue et le fichier reconstruit"),
+    (re.compile(r"Out of Memory|could not allocate|memory_limit", re.I),
+     "mémoire insuffisante : fermez d'autres programmes ou réduisez le nombre de livraisons lues ensemble"),
+    (re.compile(r"Permission denied|Read-only file system", re.I),
+     "écriture refusée par le système{fichier} : vérifiez les droits du dossier"),
+    (re.compile(r"Could not set lock|Conflicting lock", re.I),
+     "l'entrepôt est ouvert par un autre programme : fermez-le puis relancez"),
+)
+
+
 def _resumer(message: str) -> str:
+    """A French sentence for a failed node (the technical text kept short, at the end)."""
     message = re.sub(r"\s+", " ", message).strip()
-    return message[:300]
+    for motif, phrase in _CAUSES:
+        if motif.search(message):
+            fichier = _FICHIER_CITE.search(message)
+            return phrase.format(fichier=f" ({fichier.group(1)})" if fichier else "")
+    if re.search(r"\bfailed\b|\bFail\b|Got \d+ results?", message):
+        return "un test de l'entrepôt a échoué (détail technique : " + message[:200] + ")"
+    return "erreur de construction (détail technique : " + message[:200] + ")"

@@ -28,7 +28,7 @@ from pathlib import Path
 import duckdb
 
 from capitalisation import contrat
-from capitalisation.erreurs import LivraisonIllisible
+from capitalisation.erreurs import ErreurUtilisateur, LivraisonIllisible
 
 MOTIF_PROJET = re.compile(r"^[a-z0-9_]{1,64}$")
 MOTIF_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -329,6 +329,25 @@ def _citer_lignes(lignes: list[int], total: int) -> str:
     return f"{total} ligne(s) ({texte}{', …' if total > len(lignes[:LIGNES_CITEES]) else ''})"
 
 
+_ECRITURE_IMPOSSIBLE = (
+    (("No space left on device", "ENOSPC", "disk full"), "disque plein"),
+    (("Permission denied", "Read-only file system"), "écriture refusée par le système"),
+    (("Out of Memory", "could not allocate"), "mémoire insuffisante"),
+)
+
+
+def verifier_ecriture(erreur: Exception, dossier: Path) -> None:
+    """Raise a French `ErreurUtilisateur` when DuckDB failed for want of disk, rights or
+    memory (not the delivery's fault, so not a `LivraisonIllisible`)."""
+    texte = str(erreur)
+    for motifs, cause in _ECRITURE_IMPOSSIBLE:
+        if any(m.lower() in texte.lower() for m in motifs):
+            raise ErreurUtilisateur(
+                f"{cause} en écrivant dans {dossier} : libérez de la place ou corrigez les droits, "
+                "puis relancez (rien n'a été déposé, l'entrepôt en place ne change pas)."
+            ) from None
+
+
 def _champs_de_la_ligne(csv: Path, separateur: str, numero: int) -> int | None:
     """The number of fields of physical line `numero` (1 = the header), streaming."""
     with open(csv, encoding="utf-8-sig", errors="replace", newline="") as flux:
@@ -390,6 +409,7 @@ def _lire_et_convertir(
         )
     except duckdb.Error as erreur:
         provisoire.unlink(missing_ok=True)
+        verifier_ecriture(erreur, parquet.parent)
         # DuckDB's message quotes the offending line: never repeat it (it may hold personal data).
         texte = str(erreur)
         ligne = re.search(r"Line:? (\d+)", texte)

@@ -180,6 +180,53 @@ def empreintes(livraison: lecture.Livraison) -> dict[str, str]:
     }
 
 
+def empreintes_landing(landing: Path, livraison: lecture.Livraison, tables) -> dict[str, str]:
+    """SHA-256 of a delivery's landing files, recorded when it lands."""
+    return {nom: empreinte(lecture.chemin_landing(landing, nom, livraison)) for nom in sorted(tables)}
+
+
+def landing_intact(landing: Path, livraison: lecture.Livraison, manifeste: dict) -> bool:
+    """Whether every landing file of a delivery is still what was landed, byte for byte.
+
+    A file damaged or removed since (a disk error, a hand edit) makes the delivery be read
+    and landed again; a manifest without the files' hashes (older layout) too.
+    """
+    attendues = manifeste.get("landing")
+    if not isinstance(attendues, dict) or set(attendues) != set(manifeste.get("lignes", {})):
+        return False
+    for nom, sha in attendues.items():
+        chemin = lecture.chemin_landing(landing, nom, livraison)
+        try:
+            if not chemin.is_file() or empreinte(chemin) != sha:
+                return False
+        except OSError:
+            return False
+    return True
+
+
+def landing_abime(landing: Path) -> list[Path]:
+    """The landing files whose content no longer matches the hash recorded at landing."""
+    import json
+
+    abimes = []
+    for manifeste in sorted((Path(landing) / "_livraisons").glob("*.json")):
+        try:
+            donnees = json.loads(manifeste.read_text(encoding="utf-8"))
+            livraison = lecture.Livraison(
+                donnees["projet_id"], dt.date.fromisoformat(donnees["date_extraction"]), Path()
+            )
+        except (OSError, ValueError, KeyError):
+            continue
+        for nom, sha in (donnees.get("landing") or {}).items():
+            chemin = lecture.chemin_landing(landing, nom, livraison)
+            try:
+                if not chemin.is_file() or empreinte(chemin) != sha:
+                    abimes.append(chemin)
+            except OSError:
+                abimes.append(chemin)
+    return abimes
+
+
 def fichiers_hors_contrat(livraison: lecture.Livraison) -> list[Echec]:
     attendus = {f"{t}.csv" for t in contrat.TABLES}
     noms = {f.name.lower() for f in livraison.fichiers()}
