@@ -35,6 +35,12 @@ class ResultatConstruction:
     echecs: list[str] = field(default_factory=list)
 
 
+def cible_dbt(entrepot: Path) -> Path:
+    """dbt's target folder for a warehouse: beside it, kept from one build to the next
+    (builds of one warehouse never overlap: the run holds its lock)."""
+    return Path(entrepot).parent / ".dbt" / "target"
+
+
 @contextmanager
 def _environnement(variables: dict[str, str]):
     anciennes = {cle: os.environ.get(cle) for cle in variables}
@@ -58,11 +64,15 @@ def construire(
     exclusion: str | None = None,
     variables: dict | None = None,
     progression=None,
+    tests_unitaires: bool = False,
 ) -> ResultatConstruction:
     """Run `dbt <commande>` into the DuckDB file `entrepot` over `landing`.
 
-    `dossier_travail` receives dbt's target and logs (one per build, so that builds do
-    not share state). `progression(noeud)` is called as each node finishes.
+    `dossier_travail` receives dbt's logs. The target (dbt's parsed project) persists beside
+    the warehouse so that dbt parses only what changed since the last build. dbt's unit
+    tests check the models' SQL, not the data: they run in the test suite
+    (`tests_unitaires=True`), not in every build. `progression(noeud)` is called as each
+    node finishes.
     """
     from dbt.cli.main import dbtRunner
 
@@ -71,13 +81,15 @@ def construire(
         commande,
         "--project-dir", str(config.DBT_PROJET),
         "--profiles-dir", str(config.DBT_PROJET),
-        "--target-path", str(dossier_travail / "target"),
+        "--target-path", str(cible_dbt(entrepot)),
         "--log-path", str(dossier_travail / "logs"),
         "--quiet",
         "--log-level", "none",  # failures are reported in French by the caller
         "--no-use-colors",
-        "--no-partial-parse",
+        "--partial-parse",
     ]
+    if commande == "build" and not tests_unitaires:
+        arguments += ["--exclude-resource-type", "unit_test"]
     if selection:
         arguments += ["--select", selection]
     if exclusion:
