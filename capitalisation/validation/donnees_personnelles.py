@@ -294,8 +294,6 @@ def _encodage_lisible(chemin: Path) -> str:
 
 def _colonne_brute(table: contrat.Table | None, entetes: list[str], position: int) -> tuple[str, bool]:
     """(name to cite, whether the column is free text) for a raw cell."""
-    from capitalisation.lecture import normaliser_nom
-
     from capitalisation.lecture import nom_citable
 
     nom = nom_citable(entetes[position] if position < len(entetes) else "", position + 1)
