@@ -174,7 +174,7 @@ def empreinte(chemin: Path) -> str:
 def empreintes(livraison: lecture.Livraison) -> dict[str, str]:
     """SHA-256 of the delivery's files (those inside its folder only)."""
     return {
-        f.name: empreinte(f)
+        f.name: lecture.examiner_fichier(f).sha256  # one pass: hash, encoding and line count
         for f in livraison.fichiers()
         if not (f.is_symlink() and hors_du_dossier(f, livraison.dossier))
     }
@@ -303,23 +303,13 @@ def echecs_lecture(message: str, fichier: str, table: str | None) -> list[Echec]
 # --------------------------------------------------------------------------- the delivery
 
 
-def lignes_non_vides(chemin: Path) -> int:
-    """Physical lines holding something, the header included (streaming)."""
-    total = 0
-    with open(chemin, "rb") as flux:
-        for ligne in flux:
-            if ligne.strip(b" \t\r\n\xef\xbb\xbf"):
-                total += 1
-    return total
-
-
 def controler_nombre_de_lignes(chemin: Path, lue: lecture.TableLue, fichier: str, table: str) -> list[Echec]:
     """Every line of a CSV file must have become a row: nothing may be dropped silently.
 
     The contract has no free text, so no cell legitimately spans several lines; a file
     with more lines than rows read has lost some (an unclosed quote swallows the rest).
     """
-    perdues = lignes_non_vides(chemin) - 1 - lue.lignes
+    perdues = lecture.examiner_fichier(chemin).lignes_non_vides - 1 - lue.lignes
     if perdues <= 0:
         return []
     return [Echec(fichier, None, "lignes_non_lues", REGLES_LIVRAISON["lignes_non_lues"], ERREUR,
