@@ -256,8 +256,21 @@ def scanner_parquet(con: duckdb.DuckDBPyConnection, table: contrat.Table, parque
     if not colonnes:
         return constats
     motif = _litteral(MOTIF_GLOBAL_SQL)
+    source = f"read_parquet({_litteral(str(parquet))})"
+    # The pattern runs on each column's distinct values (a few hundred codes, one value per
+    # household for the identifiers), not on every cell: only a column with a candidate
+    # value is searched row by row.
+    suspectes = [
+        c for c in colonnes
+        if con.execute(
+            f"select count(*) from (select distinct {c} as v from {source} where {c} is not null) "
+            f"where regexp_matches(v, {motif}) or length(v) > {LONGUEUR_MAXIMALE}"
+        ).fetchone()[0]
+    ]
+    if not suspectes:
+        return constats
     condition = " or ".join(
-        f"(regexp_matches({c}, {motif}) or length({c}) > {LONGUEUR_MAXIMALE})" for c in colonnes
+        f"(regexp_matches({c}, {motif}) or length({c}) > {LONGUEUR_MAXIMALE})" for c in suspectes
     )
     selection = ", ".join(colonnes)
     curseur = con.execute(
