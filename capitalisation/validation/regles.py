@@ -388,7 +388,7 @@ def regles_sql(
             requete = requete.replace("{" + nom + "}", f"read_parquet({_litteral(str(chemin))})")
         compte, premieres = con.execute(
             f"""
-            with lignes as ({requete})
+            with lignes as materialized ({requete})
             select
                 (select count(*) from lignes),
                 (select list(ligne_source) from (
