@@ -202,10 +202,12 @@ _LIGNE_BLANCHE = re.compile(rb"(?m)^[ \t\r\xef\xbb\xbf]*\n")
 _EXAMENS: dict[tuple, Examen] = {}
 
 
+_DEBUT_BLANC = re.compile(rb"\n[\n \t\r\xef]")
+
+
 def _lignes_blanches(morceau: bytes) -> int:
     """Blank lines in `morceau` (whole lines, each ending with a newline); fast when none."""
-    if not (morceau[:1] in (b"\n", b" ", b"\t", b"\r", b"\xef")
-            or any(m in morceau for m in (b"\n\n", b"\n\r", b"\n ", b"\n\t", b"\n\xef"))):
+    if morceau[:1] not in (b"\n", b" ", b"\t", b"\r", b"\xef") and not _DEBUT_BLANC.search(morceau):
         return 0
     return len(_LIGNE_BLANCHE.findall(morceau))
 
@@ -220,7 +222,7 @@ def examiner_fichier(chemin: Path) -> Examen:
     h = hashlib.sha256()
     refus = None
     utf8 = codecs.getincrementaldecoder("utf-8")()
-    utf8_ok, cp1252_ok = True, True
+    utf8_ok, cp1252_ok = True, True  # Windows-1252 checked only if UTF-8 fails
     lignes, reste, debut = 0, b"", True
     with open(chemin, "rb") as flux:
         while bloc := flux.read(TAILLE_BLOC):
@@ -236,8 +238,6 @@ def examiner_fichier(chemin: Path) -> Examen:
                     utf8.decode(bloc)
                 except UnicodeDecodeError:
                     utf8_ok = False
-            if cp1252_ok and _NON_CP1252.search(bloc):
-                cp1252_ok = False
             fin = bloc.rfind(b"\n")
             if fin < 0:
                 reste += bloc
@@ -252,6 +252,12 @@ def examiner_fichier(chemin: Path) -> Examen:
             utf8_ok = False
     if reste.strip(_BLANCS):
         lignes += 1
+    if not utf8_ok:  # rare: then only is the file searched for bytes Windows-1252 leaves undefined
+        with open(chemin, "rb") as flux:
+            while bloc := flux.read(TAILLE_BLOC):
+                if _NON_CP1252.search(bloc):
+                    cp1252_ok = False
+                    break
     with open(chemin, "rb") as flux:
         bom = flux.read(3) == codecs.BOM_UTF8
     if refus is None:
