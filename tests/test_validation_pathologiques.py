@@ -129,3 +129,21 @@ def test_une_ligne_de_cent_champs(tmp_path):
     (echec,) = [e for e in resultat.echecs if e.code == "lecture"]
     assert echec.fichier == "menages.csv" and echec.premieres_lignes == [4]
     assert "100 champs au lieu de 17" in echec.detail
+
+
+def test_recherche_par_ligne_puis_par_cellule_ne_perd_rien():
+    """The raw-file search tries a whole row first: it finds what a search cell by cell finds."""
+    import random
+
+    tirage = random.Random(7)
+    valeurs = ["a1", "", "=SOMME(A1)", "-x", "@a", corpus.COURRIEL, corpus.TELEPHONE, "12 rue des Lilas",
+               "12", "rue", "06", "12 34 56 78", "2019-01-01", "né le 12/04/1958", "x" * 1001, "+33", "1,5"]
+    lignes = [["c1", "c2", "c3", "c4"]] + [[tirage.choice(valeurs) for _ in range(4)] for _ in range(400)]
+    obtenus = {(c.nature, c.colonne): (c.lignes, c.premieres) for c in dp.scanner_lignes(iter(lignes), None)}
+    attendus = dp.Constats()
+    for numero, ligne in enumerate(lignes[1:], start=2):
+        for position, cellule in enumerate(ligne):
+            for nature in dp.natures_cellule(cellule):
+                attendus.ajouter(nature, lignes[0][position], numero)
+    assert obtenus == {(c.nature, c.colonne): (c.lignes, c.premieres) for c in attendus}
+    assert len(obtenus) >= 8

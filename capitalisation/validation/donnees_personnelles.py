@@ -78,6 +78,7 @@ _COMPILES = {nature: re.compile(motif) for nature, motif in MOTIFS.items()}
 MOTIF_GLOBAL = "|".join(f"(?:{motif.removeprefix('(?i)')})" for motif in MOTIFS.values())
 MOTIF_GLOBAL_SQL = "(?i)" + MOTIF_GLOBAL
 _GLOBAL = re.compile(MOTIF_GLOBAL, re.IGNORECASE)
+_GLOBAL_LIGNE = re.compile(MOTIF_GLOBAL, re.IGNORECASE | re.MULTILINE)  # cells joined by newlines
 
 
 # --------------------------------------------------------------------------- checks
@@ -328,6 +329,10 @@ def scanner_lignes(lignes: Iterable[list[str]], table: contrat.Table | None) -> 
         for nature in natures_cellule(cellule):
             constats.ajouter(nature, f"en-tête, colonne n° {position + 1}", 1)
     for numero, ligne in enumerate(iterateur, start=2):
+        # one search per row (cells joined by newlines: every match inside a cell is still one)
+        # before the search per cell; a row with a long cell goes straight to the cells
+        if ligne and max(map(len, ligne)) <= LONGUEUR_MAXIMALE and not _GLOBAL_LIGNE.search("\n".join(ligne)):
+            continue
         for position, cellule in enumerate(ligne):
             if not cellule or (len(cellule) <= LONGUEUR_MAXIMALE and not _GLOBAL.search(cellule)):
                 continue
