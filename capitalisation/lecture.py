@@ -38,6 +38,20 @@ LIGNES_CITEES = 10
 MEMOIRE_DUCKDB = "3GB"  # beyond it DuckDB spills to disk: a large delivery streams through
 
 
+def regler_connexion(con: duckdb.DuckDBPyConnection, dossier_tmp: Path | None = None, part: int = 1) -> None:
+    """Memory limit (and spill folder) of one DuckDB connection; when `part` connections
+    work at once (one worker per core), each gets its share of the memory and of the cores."""
+    if dossier_tmp is not None:
+        con.execute(f"set temp_directory = '{Path(dossier_tmp) / 'duckdb'}'")
+    if part <= 1:
+        con.execute(f"set memory_limit = '{MEMOIRE_DUCKDB}'")
+        return
+    unites = {"KB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12}
+    nombre, unite = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([KMGT]B)", MEMOIRE_DUCKDB.strip().upper()).groups()
+    con.execute(f"set memory_limit = '{int(float(nombre) * unites[unite] / part / 1e6)}MB'")
+    con.execute(f"set threads = {max(1, (os.cpu_count() or 1) // part)}")
+
+
 @dataclass(frozen=True)
 class Livraison:
     """One delivery: a project's export at one extraction date."""
@@ -792,8 +806,7 @@ def lire_livraison(livraison: Livraison, landing: Path) -> LivraisonLue:
     with tempfile.TemporaryDirectory(prefix="livraison-") as tmp:
         dossier_tmp = Path(tmp)
         con = duckdb.connect()
-        con.execute(f"set temp_directory = '{dossier_tmp / 'duckdb'}'")
-        con.execute(f"set memory_limit = '{MEMOIRE_DUCKDB}'")
+        regler_connexion(con, dossier_tmp)
         try:
             for table_nom, (chemin, fichier) in fichiers_livraison(livraison, dossier_tmp).items():
                 table = contrat.TABLES[table_nom]

@@ -347,13 +347,15 @@ def valider_livraison(
     racine: Path | None = None,
     taille_morceau: int = rg.TAILLE_MORCEAU,
     moteur: str | None = None,
+    part: int = 1,
 ) -> ResultatValidation:
     """Read a delivery into `dossier_travail` (typed Parquet, landing layout) and judge it.
 
     `racine` is the exports folder the delivery was found in: nothing outside it is read.
     The typed files stay in `dossier_travail` for the caller to land when accepted.
     `moteur` runs the row-level rules as compiled SQL (`sql`, the default) or in Great
-    Expectations (`ge`, the reference engine).
+    Expectations (`ge`, the reference engine). `part`: how many deliveries are validated
+    at once (each connection then takes its share of memory and cores).
     """
     resultat = ResultatValidation(livraison.nom, livraison)
     resultat.echecs += controler_chemins(livraison, racine)
@@ -368,7 +370,7 @@ def valider_livraison(
         )
     with tempfile.TemporaryDirectory(prefix="lecture-") as brouillon:
         _lire_et_juger(livraison, Path(dossier_travail), Path(brouillon), resultat, taille_morceau,
-                       moteur or MOTEUR)
+                       moteur or MOTEUR, part)
     lus = {_nom_fichier(lue, livraison): lue.lignes for lue in resultat.tables.values()}
     for nom_fichier, sha in sorted(hachages.items()):
         if nom_fichier.lower() == contrat.CLASSEUR:
@@ -387,10 +389,10 @@ def _lire_et_juger(
     resultat: ResultatValidation,
     taille_morceau: int,
     moteur: str,
+    part: int = 1,
 ) -> None:
     con = duckdb.connect()
-    con.execute(f"set temp_directory = '{brouillon / 'duckdb'}'")
-    con.execute(f"set memory_limit = '{getattr(lecture, 'MEMOIRE_DUCKDB', '3GB')}'")
+    lecture.regler_connexion(con, brouillon, part)
     try:
         try:
             trouves = lecture.fichiers_livraison(livraison, brouillon)
@@ -462,7 +464,7 @@ def juger_landing(livraison: lecture.Livraison, landing: Path) -> ResultatValida
         lignes = pq.ParquetFile(parquet).metadata.num_rows
         resultat.tables[nom] = lecture.TableLue(nom, f"{livraison.nom}/{nom}.csv", lignes, parquet)
     con = duckdb.connect()
-    con.execute(f"set memory_limit = '{lecture.MEMOIRE_DUCKDB}'")
+    lecture.regler_connexion(con)
     try:
         _juger(con, livraison, parquets, resultat, rg.TAILLE_MORCEAU)
     finally:
