@@ -606,7 +606,10 @@ def _lecture_typee(
         verifier_ecriture(erreur, parquet.parent)
         return None  # whatever DuckDB's typed reader cannot read, the slow path explains
     finally:
-        con.execute("drop table if exists lecture_typee")
+        try:
+            con.execute("drop table if exists lecture_typee")
+        except duckdb.Error:
+            pass  # the connection is closed by the caller; the error above is what counts
 
 
 def _lecture_ligne_a_ligne(
