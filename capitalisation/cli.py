@@ -93,11 +93,24 @@ def construire_parseur() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_valider)
 
     p = sous.add_parser("comparer", help="compare cohorte accompagnée et groupe témoin")
-    p.add_argument("fichier", help="table de cohorte (CSV ou Parquet)")
-    p.add_argument("--traitement", required=True, help="colonne du traitement (0/1)")
-    p.add_argument("--resultat", required=True, help="colonne du résultat")
+    p.add_argument("fichier", help="table de cohorte (CSV, XLSX ou Parquet)")
+    p.add_argument("--traitement", required=True,
+                   help="colonne du traitement (1/0, oui/non ou accompagne/temoin)")
+    p.add_argument("--resultat", required=True, help="colonne(s) de résultat, séparées par des virgules")
     p.add_argument("--covariables", default="", help="colonnes d'ajustement, séparées par des virgules")
+    p.add_argument("--categorielles", default="",
+                   help="covariables à traiter comme des catégories même si ce sont des nombres")
     p.add_argument("--grappe", default=None, help="colonne de grappe (ex. bailleur)")
+    p.add_argument("--estimande", default="ATT", type=str.upper, choices=["ATT", "ATE"],
+                   help="effet sur les accompagnés (ATT, défaut) ou effet moyen (ATE)")
+    p.add_argument("--puissance", default=None, help="puissance des calculs de puissance (défaut 0,8)")
+    p.add_argument("--ecart-cible", dest="ecart_cible", default=None,
+                   help="écart à détecter : en proportion (0,15) pour un résultat binaire, en part "
+                        "de la moyenne des témoins (0,25) pour un résultat continu")
+    p.add_argument("--rognage", default=None,
+                   help="écarte des estimations pondérées les scores de propension hors de [a ; 1 − a]")
+    p.add_argument("--graphiques", default=None,
+                   help="dossier où écrire le graphique d'équilibre et celui du chevauchement")
     p.add_argument("--json", action="store_true", help="sortie JSON sur la sortie standard")
     p.set_defaults(func=_cmd_comparer)
 
