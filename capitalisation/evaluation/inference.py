@@ -241,42 +241,72 @@ def _logit_lots(t: np.ndarray, z: np.ndarray, iterations: int = 25) -> np.ndarra
     return 1 / (1 + np.exp(-np.clip(beta @ z.T, -30, 30)))
 
 
+def _dr_lots(v: np.ndarray, tb: np.ndarray, eb: np.ndarray, x: np.ndarray,
+             estimande: str) -> np.ndarray:
+    """The IPW-RA estimate (see modeles.ipw_ra) for each draw b of the treatment (rows of
+    tb, scores eb), as a linear function of the outcome v (n,) or (n, m): returns (B,) or
+    (B, m)."""
+    b_, n = tb.shape
+    if estimande == "ATE":
+        w = np.where(tb == 1, 1 / eb, 1 / (1 - eb))
+        cible = np.ones_like(tb)
+    else:
+        w = np.where(tb == 1, 1.0, eb / (1 - eb))
+        cible = tb
+    moyennes = (cible @ x) / cible.sum(axis=1, keepdims=True)          # B x p
+    xc = x[None, :, :] - moyennes[:, None, :]                           # B x n x p
+    z = np.concatenate([np.ones((b_, n, 1)), tb[..., None], xc], axis=2)
+    zw = z * w[..., None]
+    info = np.einsum("bnj,bnk->bjk", zw, z) + 1e-9 * np.eye(z.shape[2])
+    ligne = np.linalg.solve(info, zw.transpose(0, 2, 1))[:, 1, :]        # B x n: row of T
+    return ligne @ v
+
+
 def randomisation_ponderee(
     y: np.ndarray, traite: np.ndarray, z: np.ndarray, scores: np.ndarray,
     estimande: str = "ATT", niveau: float = NIVEAU, tirages: int = TIRAGES,
-    graine: int = GRAINE, intervalle: bool = True,
+    graine: int = GRAINE, intervalle: bool = True, doublement_robuste: bool = False,
 ) -> dict:
-    """Randomisation inference of the weighted (IPW) estimate for observational data:
-    treatment redrawn household by household from the estimated propensity scores
-    (Branson and Bind 2019, "Randomization-based inference for Bernoulli trial
-    experiments and implications for observational studies", Stat Methods Med Res
-    28:1378-1398), the propensity model refitted on each draw, the statistic recomputed.
-    p-value of the sharp null of no effect; under a constant additive effect, the
-    interval of the tau not rejected (linear in tau, as `permutation_difference`).
+    """Randomisation inference of the weighted (IPW) or doubly robust (IPW-RA) estimate
+    for observational data: treatment redrawn household by household from the estimated
+    propensity scores (Branson and Bind 2019, "Randomization-based inference for
+    Bernoulli trial experiments and implications for observational studies", Stat
+    Methods Med Res 28:1378-1398), the propensity model refitted on each draw, the
+    statistic recomputed. p-value of the sharp null of no effect; under a constant
+    additive effect, the interval of the tau not rejected (the statistics are linear in
+    the outcome, so every tau is tested with the same draws, as `permutation_difference`).
     `z` is the propensity design (with constant).
     """
     y = np.asarray(y, dtype=float)
     t = np.asarray(traite, dtype=float)
+    z = np.asarray(z, dtype=float)
+    scores = np.asarray(scores, dtype=float)
     rng = np.random.default_rng(graine)
-    tb = (rng.random((tirages, len(t))) < np.asarray(scores)[None, :]).astype(float)
+    tb = (rng.random((tirages, len(t))) < scores[None, :]).astype(float)
     valides = (tb.sum(axis=1) >= 2) & ((1 - tb).sum(axis=1) >= 2)
     tb = tb[valides]
+    if len(tb) < 20:
+        return {"p_valeur": math.nan, "ic_bas": math.nan, "ic_haut": math.nan, "tirages": len(tb)}
     eb = _logit_lots(tb, z)
+    if doublement_robuste:
+        x = z[:, 1:]
+        a, c = _dr_lots(np.column_stack([y, t]), tb, eb, x, estimande).T
+        obs = float(_dr_lots(y, t[None, :], scores[None, :], x, estimande)[0])
+    else:
+        def estimer(v, tt, e):
+            if estimande == "ATE":
+                w1, w0 = tt / e, (1 - tt) / (1 - e)
+            else:
+                w1, w0 = tt, (1 - tt) * e / (1 - e)
+            return (w1 @ v) / w1.sum(axis=-1) - (w0 @ v) / w0.sum(axis=-1)
 
-    def estimer(v, tt, e):
-        if estimande == "ATE":
-            w1, w0 = tt / e, (1 - tt) / (1 - e)
-        else:
-            w1, w0 = tt, (1 - tt) * e / (1 - e)
-        return (w1 @ v) / w1.sum(axis=-1) - (w0 @ v) / w0.sum(axis=-1) if w1.ndim == 2 else \
-            float(np.sum(w1 * v) / w1.sum() - np.sum(w0 * v) / w0.sum())
-
-    a = estimer(y, tb, eb)
-    c = estimer(t, tb, eb)
-    obs = estimer(y, t, np.asarray(scores, dtype=float))
+        a, c = estimer(y, tb, eb), estimer(t, tb, eb)
+        obs = float(estimer(y, t[None, :], scores[None, :])[0])
+    ok = np.isfinite(a) & np.isfinite(c)
+    a, c = a[ok], c[ok]
     p = float(_p_inversion(obs, a, c, np.array([0.0]))[0])
     bas = haut = math.nan
-    if intervalle and len(a) > 10:
+    if intervalle:
         bas, haut = _intervalle_inversion(obs, a, c, float(np.std(a - obs * c)), niveau)
     return {"p_valeur": p, "ic_bas": bas, "ic_haut": haut, "tirages": int(len(a))}
 

@@ -75,8 +75,8 @@ METHODES = {
     "ols_ajuste": "Régression linéaire ajustée",
     "ipw_att": "Pondération inverse, effet sur les accompagnés (ATT)",
     "ipw_ate": "Pondération inverse, effet moyen (ATE)",
-    "ipw_ra_att": "Doublement robuste (pondération et régression), effet sur les accompagnés (ATT)",
-    "ipw_ra_ate": "Doublement robuste (pondération et régression), effet moyen (ATE)",
+    "ipw_ra_att": "Doublement robuste (régression pondérée), effet sur les accompagnés (ATT)",
+    "ipw_ra_ate": "Doublement robuste (régression pondérée), effet moyen (ATE)",
     "did": "Différence de différences",
     "cox": "Rapport des risques instantanés (Cox)",
     "logrank": "Test du log-rank (khi-deux)",
@@ -480,7 +480,7 @@ def _ajouter_e_valeurs(lignes: list[dict]) -> None:
 
 # Above this many households, the randomisation tests are not run (the asymptotic
 # intervals hold, and the draws would cost more than they add).
-MAX_RANDOMISATION = 5000
+MAX_RANDOMISATION = 2000
 
 
 def comparer_resultat(
@@ -652,26 +652,44 @@ def comparer_resultat(
                 f"{_fr(1 - rognage, 2)}] écartés des estimations pondérées (effectifs de la ligne)"))]
     possibles_w = min(int((t_w == 1).sum()), int((t_w == 0).sum())) >= 2
     ipw = modeles.ipw(y_w, t_w, x_w, erreurs_w, estimande=estimande) if possibles_w else impossible
-    perm_w = {"p_valeur": math.nan, "ic_bas": math.nan, "ic_haut": math.nan}
-    if possibles_w and petit and ipw.get("scores") is not None:
-        perm_w = inference.randomisation_ponderee(y_w, t_w, ipw["design_ps"], ipw["scores"],
-                                                  estimande, tirages=tirages,
-                                                  intervalle=not binaire)
+    petit_w = petit and possibles_w and ipw.get("scores") is not None
+    dr = (modeles.ipw_ra(y_w, t_w, x_w, erreurs_w, estimande=estimande, scores=ipw["scores"])
+          if possibles_w and ipw.get("scores") is not None
+          else {**impossible, "avertissements": ipw["avertissements"][-1:] or impossible["avertissements"]})
+    if petit_w:
+        # Small samples: the randomisation interval is the one reported (the sandwich
+        # intervals of the weighted estimators are too narrow at 25 versus 25).
+        for estime, robuste in ((ipw, False), (dr, True)):
+            if not math.isfinite(estime["estimation"]):
+                continue
+            r = inference.randomisation_ponderee(y_w, t_w, ipw["design_ps"], ipw["scores"],
+                                                 estimande, tirages=tirages,
+                                                 doublement_robuste=robuste)
+            estime.update(ic_bas=r["ic_bas"], ic_haut=r["ic_haut"], p_valeur=r["p_valeur"],
+                          p_permutation=r["p_valeur"], ic_permutation=(r["ic_bas"], r["ic_haut"]))
+            estime["methode_inference"] = (
+                f"randomisation : traitement retiré selon les scores de propension, modèle "
+                f"réajusté à chaque tirage ({r['tirages']} tirages), intervalle par inversion du "
+                "test sous un effet additif constant")
+    elif erreurs_w.type == "bootstrap" and math.isfinite(dr["estimation"]):
+        dr.update(ic_bas=math.nan, ic_haut=math.nan, p_valeur=math.nan,
+                  methode_inference="aucune (grappes peu nombreuses)")
+        dr["avertissements"] = dr["avertissements"] + [("intervalle_non_applicable", (
+            "estimation doublement robuste : avec des grappes peu nombreuses, son intervalle par "
+            "bootstrap sauvage couvre mal la valeur vraie (étude de couverture) ; estimation "
+            "donnée sans intervalle ni p-valeur"))]
     sauve = dict(base)
     base.clear()
     base.update(base_w)
     lignes.append(ligne_modele(
         f"ipw_{suffixe}", ipw, ipw["mu1"], ipw["mu0"], d_ps, avs_ps + avs_rognage, ess=ipw["ess"],
-        p_permutation=perm_w["p_valeur"], ic_permutation=(perm_w["ic_bas"], perm_w["ic_haut"])))
-    if lignes[-1]["methode_inference"] and petit and possibles_w:
-        lignes[-1]["methode_inference"] += (f" ; randomisation : traitement retiré selon les scores "
-                                            f"({tirages} tirages)")
-    dr = (modeles.ipw_ra(y_w, t_w, x_w, erreurs_w, estimande=estimande, scores=ipw["scores"])
-          if possibles_w and ipw.get("scores") is not None
-          else {**impossible, "avertissements": ipw["avertissements"][-1:] or impossible["avertissements"]})
+        p_permutation=ipw.get("p_permutation", math.nan),
+        ic_permutation=ipw.get("ic_permutation", (math.nan, math.nan))))
     lignes.append(ligne_modele(f"ipw_ra_{suffixe}", dr, ipw["mu1"], ipw["mu1"] - dr["estimation"]
                                if math.isfinite(ipw["mu1"]) and math.isfinite(dr["estimation"])
-                               else math.nan, d_ps, avs_ps + avs_rognage))
+                               else math.nan, d_ps, avs_ps + avs_rognage,
+                               p_permutation=dr.get("p_permutation", math.nan),
+                               ic_permutation=dr.get("ic_permutation", (math.nan, math.nan))))
     base.clear()
     base.update(sauve)
 
