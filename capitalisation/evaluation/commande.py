@@ -384,11 +384,9 @@ def afficher(resultat: dict, fichier: str) -> None:
         binaire = puissance["type"] == "binaire"
         lignes = resultat["estimations"][resultat["estimations"]["resultat"] == nom]
         table = Table(title=f"Résultat « {nom} » ({'binaire' if binaire else 'continu'})")
-        for titre in ("Méthode", "n acc.", "k acc.", "n tém.", "k tém.",
-                      "Accompagnés" if not binaire else "% acc.",
-                      "Témoins" if not binaire else "% tém.", "Estimation", "IC à 95 %", "p",
-                      "p (Holm)", "p (permutation)", "E-valeur", "Taille eff."):
-            table.add_column(titre, no_wrap=True)
+        for titre in ("Méthode", "Accompagnés", "Témoins", "Estimation", "IC à 95 %", "p",
+                      "p Holm", "p perm.", "E-valeur", "Taille eff."):
+            table.add_column(titre, no_wrap=titre != "Méthode")
         avertissements: dict[str, list[str]] = {}
         dec = _decimales(lignes)
         for ligne in lignes.itertuples():
@@ -396,10 +394,12 @@ def afficher(resultat: dict, fichier: str) -> None:
             ic = ("–" if pd.isna(ligne.ic_bas) else
                   f"{_valeur(ligne.ic_bas, binaire, ligne.methode, dec)} ; "
                   f"{_valeur(ligne.ic_haut, binaire, ligne.methode, dec)}")
+            groupe = lambda n, k, p: (f"{entier(k)}/{entier(n)} ({_proportion(p, binaire, dec)})"
+                                      if binaire else f"{_proportion(p, binaire, dec)} (n = {entier(n)})")
             table.add_row(
-                moteur.METHODES.get(ligne.methode, ligne.methode), entier(ligne.n_traites),
-                entier(ligne.k_traites), entier(ligne.n_temoins), entier(ligne.k_temoins),
-                _proportion(ligne.p_traites, binaire, dec), _proportion(ligne.p_temoins, binaire, dec),
+                moteur.METHODES.get(ligne.methode, ligne.methode),
+                groupe(ligne.n_traites, ligne.k_traites, ligne.p_traites),
+                groupe(ligne.n_temoins, ligne.k_temoins, ligne.p_temoins),
                 _valeur(ligne.estimation, binaire, ligne.methode, dec), ic, _p(ligne.p_valeur),
                 _p(ligne.p_holm), _p(ligne.p_permutation), nombre_fr(ligne.e_valeur, 2),
                 nombre_fr(ligne.ess, 1))

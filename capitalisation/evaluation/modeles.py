@@ -450,8 +450,8 @@ def score_propension(
 
 
 def poids_estimande(scores: np.ndarray, traite: np.ndarray, estimande: str = "ATT") -> np.ndarray:
-    """Weights of the estimand. ATT: 1 for the treated, e/(1-e) for controls; ATE: 1/e and
-    1/(1-e). Each cohort's weights rescaled to sum to its size."""
+    """Weights of the estimand. ATT: 1 for the treated, e/(1-e) for controls rescaled to sum
+    to the number treated; ATE: 1/e and 1/(1-e), each cohort rescaled to its size."""
     e = np.asarray(scores, dtype=float)
     t = np.asarray(traite, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -461,8 +461,9 @@ def poids_estimande(scores: np.ndarray, traite: np.ndarray, estimande: str = "AT
             r = np.where(t == 1, 1.0, e / (1 - e))
     for masque in (t == 1, t == 0):
         somme = r[masque].sum()
+        cible = (t == 1).sum() if estimande != "ATE" else masque.sum()
         if somme > 0 and np.isfinite(somme):
-            r[masque] *= masque.sum() / somme
+            r[masque] *= cible / somme
     return r
 
 

@@ -201,7 +201,8 @@ def convertir_traitement(serie: pd.Series) -> np.ndarray:
     textes = _textes(serie)
     inconnus = ~textes.isin(_TRAITE | _TEMOIN)
     if inconnus.any():
-        autres = sorted({str(v) for v in serie[inconnus].unique()})[:5]
+        autres = sorted({str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
+                         for v in serie[inconnus].unique()})[:5]
         raise ErreurUtilisateur(
             f"la colonne de traitement « {serie.name} » doit valoir 1, oui ou accompagne "
             f"(accompagné) ou 0, non ou temoin (témoin) ; valeurs trouvées : {', '.join(autres)} "

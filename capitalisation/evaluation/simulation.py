@@ -211,7 +211,8 @@ def etude_couverture(n_jeux: int = N_JEUX, graine: int = GRAINE, scenarios: list
                 "n_intervalles": n, "n_jeux": n_jeux,
                 "dans_la_cible": bool(n and COUVERTURE_MIN <= couverture <= COUVERTURE_MAX),
                 "verdict": ("non rapporté" if n == 0 else "oui"
-                            if COUVERTURE_MIN <= couverture <= COUVERTURE_MAX else "NON"),
+                            if COUVERTURE_MIN <= couverture <= COUVERTURE_MAX
+                            else "prudent (> 97 %)" if couverture > COUVERTURE_MAX else "NON"),
             })
     return pd.DataFrame(sortie)
 
@@ -258,9 +259,12 @@ def main(argv: list[str] | None = None) -> int:
         console = Console(width=170)
     console.print(table)
     console.print("« non rapporté » : le moteur ne donne pas cet intervalle pour de telles données "
-                  "(avec des grappes peu nombreuses, ni le rapport de risques ni l'effet marginal "
-                  "du logit n'ont d'intervalle fiable ; le logit sous séparation n'a pas "
-                  "d'estimation).")
+                  "(avec des grappes peu nombreuses, ni le rapport de risques, ni l'effet marginal "
+                  "du logit, ni l'estimation doublement robuste n'ont d'intervalle fiable). "
+                  "« Intervalles » : jeux où l'intervalle est donné (le logit sous séparation n'a "
+                  "pas d'estimation). « prudent » : l'intervalle couvre plus que prévu (résultat "
+                  "rare : les intervalles exacts ou de score sont conservateurs avec si peu "
+                  "d'événements).")
     console.print(f"Durée : {fr(duree, 1)} s.")
     return 0
 
