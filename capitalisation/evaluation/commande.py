@@ -326,6 +326,17 @@ def _p(x) -> str:
     return "< 0,001" if x < 0.001 else nombre_fr(x, 3)
 
 
+def _entier(v) -> str:
+    return "–" if pd.isna(v) else str(int(v))
+
+
+def _groupe(n, k, p, binaire: bool, dec: int) -> str:
+    """« k/n (p %) » for a binary outcome, « mean (n = n) » for a continuous one."""
+    if binaire:
+        return f"{_entier(k)}/{_entier(n)} ({_proportion(p, binaire, dec)})"
+    return f"{_proportion(p, binaire, dec)} (n = {_entier(n)})"
+
+
 def _message(morceau: str) -> str:
     """The French sentence of a "code: message" warning."""
     code, _, message = morceau.partition(": ")
@@ -390,16 +401,13 @@ def afficher(resultat: dict, fichier: str) -> None:
         avertissements: dict[str, list[str]] = {}
         dec = _decimales(lignes)
         for ligne in lignes.itertuples():
-            entier = lambda v: "–" if pd.isna(v) else str(int(v))
             ic = ("–" if pd.isna(ligne.ic_bas) else
                   f"{_valeur(ligne.ic_bas, binaire, ligne.methode, dec)} ; "
                   f"{_valeur(ligne.ic_haut, binaire, ligne.methode, dec)}")
-            groupe = lambda n, k, p: (f"{entier(k)}/{entier(n)} ({_proportion(p, binaire, dec)})"
-                                      if binaire else f"{_proportion(p, binaire, dec)} (n = {entier(n)})")
             table.add_row(
                 moteur.METHODES.get(ligne.methode, ligne.methode),
-                groupe(ligne.n_traites, ligne.k_traites, ligne.p_traites),
-                groupe(ligne.n_temoins, ligne.k_temoins, ligne.p_temoins),
+                _groupe(ligne.n_traites, ligne.k_traites, ligne.p_traites, binaire, dec),
+                _groupe(ligne.n_temoins, ligne.k_temoins, ligne.p_temoins, binaire, dec),
                 _valeur(ligne.estimation, binaire, ligne.methode, dec), ic, _p(ligne.p_valeur),
                 _p(ligne.p_holm), _p(ligne.p_permutation), nombre_fr(ligne.e_valeur, 2),
                 nombre_fr(ligne.ess, 1))

@@ -534,11 +534,51 @@ class Fiche:
         if codes_vus:
             texte += "Remarques" + NBSP + ":\n" + liste(
                 [typographie(libelles.explication(c)).capitalize() + "." for c in dict.fromkeys(codes_vus)])
+        texte += self._robustesse()
         texte += self._graphique_forest()
         texte += self._equilibre()
         texte += self._trajectoires()
         texte += self._survie()
         texte += self._puissance()
+        return texte
+
+    def _robustesse(self) -> str:
+        """How the intervals were obtained, what has none and why, hidden confounding
+        (E-values) and multiple outcomes (Holm), in words."""
+        rangs = [r for r in lignes(self.comparaisons) if not str(r["methode"]).startswith("puissance")]
+        if not rangs:
+            return ""
+        texte = (
+            f"Avec des groupes de quelques dizaines de ménages, les intervalles sont calculés par des "
+            f"méthodes valables pour de petits effectifs{NBSP}: loi de Student et erreurs robustes "
+            f"(HC3) pour les régressions, tests de randomisation pour les estimations pondérées (le "
+            f"traitement est retiré selon les scores de propension et le modèle réajusté à chaque "
+            f"tirage), bootstrap sauvage par bailleur quand les bailleurs sont peu nombreux. Une "
+            f"étude de couverture sur des jeux simulés de 25{NBSP}accompagnés et 25{NBSP}témoins "
+            f"vérifie que ces intervalles contiennent la valeur vraie environ 95{NBSP}fois sur 100. "
+            f"Toutes les caractéristiques retenues pour la comparaison entrent dans chaque modèle.\n\n")
+        sans = [r for r in rangs if "intervalle_non_applicable" in libelles.codes_avertissements(
+            r.get("avertissements"))]
+        if sans:
+            methodes = enumeration(sorted({libelles.humaniser(r["methode"]) for r in sans}))
+            texte += (f"Sans intervalle{NBSP}: {methodes}. Avec si peu de bailleurs, l'étude de "
+                      "couverture montre qu'aucun intervalle fiable n'existe pour ces méthodes{NBSP}: "
+                      "seule l'estimation est donnée, à lire avec les autres.\n\n").replace("{NBSP}", NBSP)
+        e_valeurs = [r for r in rangs if r["resultat"] in self.binaires
+                     and r["methode"] == "rapport_risques" and not est_secret(r, "estimation")
+                     and not formats.manquant(r.get("e_valeur"))]
+        for r in e_valeurs:
+            nom = libelles.RESULTATS.get(r["resultat"], libelles.humaniser(r["resultat"]))
+            texte += (f"{nom}{NBSP}: E-valeur {formats.nombre(r['e_valeur'], 2)}"
+                      + (f" (borne de l'intervalle{NBSP}: {formats.nombre(r['e_valeur_ic'], 2)})"
+                         if not formats.manquant(r.get("e_valeur_ic")) else "")
+                      + ". Un facteur de confusion non mesuré devrait multiplier par au moins autant "
+                      "le risque d'être accompagné et celui du résultat pour expliquer à lui seul "
+                      "l'écart observé.\n\n")
+        if any(not formats.manquant(r.get("p_holm")) for r in rangs):
+            texte += ("Plusieurs résultats étant comparés, les p-valeurs ajustées par la méthode de "
+                      "Holm (publiées avec les données) tiennent compte de la multiplicité des "
+                      "tests.\n\n")
         return texte
 
     def _graphique_forest(self) -> str:
