@@ -402,6 +402,11 @@ def ajuster_logit_firth(y: np.ndarray, z: np.ndarray, max_iterations: int = 100,
             break
     inverse = np.linalg.pinv(info)
     levier = w * np.einsum("ij,jk,ik->i", z, inverse, z)
+    if not converge:
+        # Steps that keep being halved around the optimum: converged when the modified
+        # score is zero to numerical precision.
+        score = z.T @ (y - p + levier * (0.5 - p))
+        converge = bool(np.max(np.abs(score)) < 1e-6 * max(1.0, len(y)))
     return LogitFirth(params=beta, levier=levier, converge=converge, iterations=iteration)
 
 
@@ -425,7 +430,7 @@ def _score_propension(
         e = _expit(z @ np.asarray(fit.params))
         return e, z, t - e, []
     firth = ajuster_logit_firth(t, z)
-    motif = ", ".join(raisons) if fit is not None else f"échec de l'ajustement : {erreur}"
+    motif = ", ".join(raisons) if raisons else f"échec de l'ajustement : {erreur}"
     if not firth.converge:
         return None, None, None, [("separation", (
             f"Score de propension : {motif} et vraisemblance pénalisée de Firth sans "
