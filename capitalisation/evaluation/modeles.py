@@ -488,9 +488,10 @@ def diagnostics_chevauchement(scores: np.ndarray, traite: np.ndarray) -> list[Av
     extremes = float(np.mean((e < SCORE_MIN) | (e > SCORE_MAX)))
     if hors > PART_HORS_SUPPORT or extremes > PART_HORS_SUPPORT:
         return [("chevauchement_faible",
-                 (f"recouvrement insuffisant des scores de propension : {_fr(100 * hors)} % des "
-                 f"accompagnés hors de l'étendue des scores des témoins, {_fr(100 * extremes)} % "
-                 f"des scores inférieurs à {_fr(SCORE_MIN, 2)} ou supérieurs à {_fr(SCORE_MAX, 2)}"))]
+                 (f"recouvrement insuffisant des scores de propension : plus de "
+                  f"{_fr(100 * PART_HORS_SUPPORT, 0)} % des accompagnés hors de l'étendue des scores "
+                  f"des témoins, ou des scores inférieurs à {_fr(SCORE_MIN, 2)} ou supérieurs à "
+                  f"{_fr(SCORE_MAX, 2)}"))]
     return []
 
 

@@ -607,6 +607,19 @@ class Fiche:
         avant = sum(1 for r in table if not formats.manquant(r.get("smd_avant")) and abs(r["smd_avant"]) > SEUIL_SMD)
         apres = sum(1 for r in table if not formats.manquant(r.get("smd_apres")) and abs(r["smd_apres"]) > SEUIL_SMD)
         seuil = formats.nombre(SEUIL_SMD, 1)
+        score = next((r for r in table if r["covariable"] == "score_propension"), None)
+        table = [r for r in table if r["covariable"] != "score_propension"]
+        avant = sum(1 for r in table if not formats.manquant(r.get("smd_avant")) and abs(r["smd_avant"]) > SEUIL_SMD)
+        apres = sum(1 for r in table if not formats.manquant(r.get("smd_apres")) and abs(r["smd_apres"]) > SEUIL_SMD)
+        if score and not formats.manquant(score.get("smd_avant")):
+            texte += (
+                f"Chevauchement des groupes{NBSP}: la probabilité estimée d'être accompagné (score de "
+                f"propension) diffère de {formats.nombre(abs(score['smd_avant']), 2)} écart type entre "
+                f"les groupes avant pondération"
+                + (f" et de {formats.nombre(abs(score['smd_apres']), 2)} après"
+                   if not formats.manquant(score.get("smd_apres")) else "")
+                + f"{NBSP}; au-delà d'un écart type, les groupes se recouvrent mal et la pondération "
+                "repose sur peu de témoins.\n\n")
         texte += (
             f"Sur {len(table)} caractéristiques comparées (ou modalités de caractéristiques), {avant} "
             f"différai{'en' if avant > 1 else ''}t nettement entre les groupes avant pondération "

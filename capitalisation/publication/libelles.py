@@ -79,6 +79,7 @@ COVARIABLES = {
     "public_prioritaire": "Public prioritaire",
     "bailleur_id": "Bailleur",
     "departement": "Département",
+    "score_propension": "Score de propension (chevauchement des groupes)",
 }
 NIVEAUX = {
     "acces": "accès", "maintien": "maintien", "isole": "personne isolée",
