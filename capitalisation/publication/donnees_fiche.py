@@ -723,8 +723,10 @@ class Fiche:
         texte = "\n#### Ce que l'étude pouvait mettre en évidence\n\n"
         texte += (f"Avec des groupes de cette taille, seules les différences assez grandes ont de bonnes "
                   f"chances d'être détectées. Pour chaque résultat, la plus petite différence que l'étude "
-                  f"avait {formats.pourcentage(PUISSANCE)} de chances de mettre en évidence (test "
-                  f"bilatéral au seuil de {formats.pourcentage(ALPHA)}), et le nombre de ménages qu'il "
+                  f"avait {formats.pourcentage(PUISSANCE)} de chances de mettre en évidence avec le test "
+                  f"effectivement employé (test exact de Fisher pour une proportion, test t de Welch pour "
+                  f"un montant, bilatéraux au seuil de {formats.pourcentage(ALPHA)}), et le nombre de "
+                  f"ménages qu'il "
                   f"faudrait par groupe pour détecter un écart donné{NBSP}:\n")
         elements = []
         for resultat in resultats:
