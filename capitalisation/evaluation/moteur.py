@@ -12,28 +12,36 @@ Results (one row per projet_id, resultat, horizon_mois, methode), columns
   k_temoins: events (binary outcomes, time to event).
 * p_traites, p_temoins: proportions (or means, for a continuous outcome) by cohort; for
   `logit_effet_marginal` the mean predicted probabilities with treatment set to 1 and
-  to 0; for `ipw_att` the treated mean and the weighted control mean.
+  to 0; for the weighted rows the treated (or weighted treated) mean and the weighted
+  control mean (the counterfactual mean for the doubly robust row).
 * estimation, ic_bas, ic_haut (95 %), p_valeur; ess: effective size of the weighted
-  controls (`ipw_att`).
-* avertissements: "code: message" lines joined by " | ", empty when none.
+  controls; estimande: ATT or ATE for the adjusted and weighted rows.
+* covariables_utilisees, covariables_ecartees: the covariates the model used, and those
+  it could not (with why: constant, collinear); methode_inference: how the interval and
+  p-value were obtained; p_permutation, ic_permutation_bas/haut: randomisation
+  inference; e_valeur, e_valeur_ic: E-values (binary outcomes); p_holm: Holm-adjusted
+  p-value across the outcomes of a method (`ajouter_holm`).
+* avertissements: "code: message" lines joined by " | " (French messages naming no
+  count of households), empty when none; codes_avertissement: the codes alone.
 
 Methods: difference_brute (Newcombe interval, Fisher's exact p), rapport_risques
-(log-scale interval, Fisher's p), difference_moyennes (Welch), logit_effet_marginal,
-ols_ajuste, ipw_att (see modeles.py), did, cox (hazard ratio), logrank (estimation =
-chi-square), puissance_mdd (estimation = minimum detectable difference at 80 % power,
-5 % two-sided, for the sizes at hand: in proportion for a binary outcome, around the
-control proportion; in the outcome's unit for a continuous one), puissance_taille
-(estimation = households needed in each of two equal groups, 80 % power, 5 % two-sided,
-to detect 15 points from the control proportion in either direction for a binary
-outcome, or a quarter of the control mean for a continuous one; p_temoins holds the
-control proportion or mean, p_traites the one that would be detected).
+(log-scale interval, Fisher's p), difference_moyennes (Welch, and a permutation test),
+logit_effet_marginal, ols_ajuste, ipw_att / ipw_ate, ipw_ra_att / ipw_ra_ate (doubly
+robust), did, cox (hazard ratio), logrank (estimation = chi-square), puissance_mdd
+(estimation = minimum detectable difference for the test reported: Fisher's exact test,
+exact power, for a binary outcome; Welch's t test for a continuous one), puissance_taille
+(households needed in each of two equal groups to detect the target difference: 15
+points from the control proportion in either direction, or a quarter of the control
+mean, unless set; p_temoins holds the control proportion or mean, p_traites the one
+that would be detected).
 
-Small samples: each model keeps the covariates its data can carry (rare levels grouped
-with the reference, then one parameter per ten households of the limiting count, the
-covariates taken in the order given: see "Covariates of each model" below), with a
-`covariables_reduites` warning. A model left without covariates reports what it then
-is: the raw difference with its Newcombe interval (logit) or the difference in means
-with Welch's interval (regression).
+Small samples (the design this engine exists for: 25 accompanied against 25 controls):
+every covariate asked for enters every model (see "Covariates of each model"); Student
+t critical values; HC3 errors for the regressions; for the weighted estimators the
+randomisation interval (treatment redrawn from the propensity scores); with few
+landlords, the wild cluster bootstrap, and no interval where none is reliable
+(`intervalle_non_applicable`). The coverage study (`simulation.py`, `make bench`) checks
+each reported interval on such designs.
 """
 
 from __future__ import annotations
