@@ -152,3 +152,32 @@ def test_randomisation_ponderee_sous_l_hypothese_nulle():
                                                   intervalle=False)["p_valeur"])
     assert np.mean(np.asarray(p) <= 0.05) <= 0.12
     assert 0.35 <= np.mean(p) <= 0.65
+
+
+def test_bootstrap_sauvage_comme_le_calcul_direct():
+    # The cluster-sum computation gives the p-value of refitting every bootstrap sample.
+    rng = np.random.default_rng(9)
+    n, tirages = 70, 199
+    g = rng.integers(0, 7, n)
+    t = (rng.random(n) < 0.5).astype(float)
+    x2 = rng.normal(size=n)
+    w = rng.uniform(0.5, 2, n)
+    y = 0.3 * t + x2 + rng.normal(size=n) + rng.normal(0, 1, 7)[g]
+    x = _avec_constante(t, x2)
+    res = inference.bootstrap_sauvage_grappes(y, x, g, poids=w, tirages=tirages, graine=4)
+    v, _ = inference.poids_bootstrap(7, tirages, np.random.default_rng(4))
+
+    def t_cr1(yy):
+        xw = x * w[:, None]
+        pain = np.linalg.inv(x.T @ xw)
+        b = pain @ xw.T @ yy
+        u = yy - x @ b
+        scores = np.array([(pain @ xw[g == k].T @ u[g == k])[1] for k in range(7)])
+        return b[1] / np.sqrt(7 / 6 * (n - 1) / (n - 3) * np.sum(scores**2))
+
+    xr = x[:, [0, 2]]
+    gamma = np.linalg.solve(xr.T @ (xr * w[:, None]), xr.T @ (w * y))
+    ajuste, ur = xr @ gamma, y - xr @ gamma
+    t_obs = t_cr1(y)
+    t_b = np.array([t_cr1(ajuste + ur * v[b, g]) for b in range(tirages)])
+    assert res["p_valeur"] == pytest.approx(np.mean(np.abs(t_b) >= abs(t_obs)), abs=1e-12)

@@ -101,26 +101,30 @@ def bootstrap_sauvage_grappes(
     xrw = xr * w[:, None]
     bread_r = np.linalg.pinv(xr.T @ xrw)
 
-    # Bootstrap samples are processed in blocks of at most ~4 million cells.
-    bloc = max(1, min(tirages, 4_000_000 // max(n, 1)))
+    # Each bootstrap t statistic is computed from cluster-level sums (Roodman et al. 2019,
+    # "Fast and wild: bootstrap inference in Stata using boottest"): with y* = base +
+    # u_r v (v constant within a cluster), the numerator and every cluster's score are
+    # affine in v, so a replicate costs O(G^2) whatever the number of households.
+    somme = lambda m: np.asarray(indic @ m)                         # cluster sums
+    a_x = somme(a[:, None] * x)                                      # G x k
 
     def statistiques(b0: float) -> tuple[float, np.ndarray]:
         cible = y - b0 * x[:, colonne]
         gamma = bread_r @ (xrw.T @ cible)
         ajuste = xr @ gamma
         ur = cible - ajuste
-        morceaux = []
-        for debut in range(0, tirages, bloc):
-            vb = v[debut:debut + bloc]
-            etoile = (ajuste + b0 * x[:, colonne])[:, None] + ur[:, None] * vb[:, codes].T
-            b_etoile = bread @ (xw.T @ etoile)                                   # k x B
-            u_etoile = etoile - x @ b_etoile
-            se_etoile = np.sqrt(facteur * np.sum(np.asarray(indic @ (a[:, None] * u_etoile)) ** 2,
-                                                 axis=0))
-            with np.errstate(divide="ignore", invalid="ignore"):
-                morceaux.append((b_etoile[colonne] - b0) / se_etoile)
+        base = ajuste + b0 * x[:, colonne]
+        beta_base = bread @ (xw.T @ base)
+        k_h = bread @ somme(xw * ur[:, None]).T                     # k x G: B u_r^(h)
+        c = somme(a * (base - x @ beta_base))                        # G
+        d = np.diag(somme(a * ur)) - a_x @ k_h                       # G x G
+        numerateurs = beta_base[colonne] - b0 + v @ k_h[colonne]
+        scores = c[None, :] + v @ d.T                                # B x G
+        se_etoile = np.sqrt(facteur * np.sum(scores**2, axis=1))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t_etoile = numerateurs / se_etoile
         t_obs = (estimation - b0) / se if se > 0 else math.inf
-        return t_obs, np.concatenate(morceaux)
+        return t_obs, t_etoile
 
     def p_valeur(b0: float) -> float:
         t_obs, t_etoile = statistiques(b0)
@@ -352,12 +356,22 @@ def puissance_fisher(n_t: int, n_c: int, p_t: float, p_c: float, alpha: float = 
     return float(b_t @ rejet @ b_c)
 
 
+# Above this many tables ((n_t + 1)(n_c + 1), some 600 households per group), Fisher's
+# exact test and the normal approximation on the arcsine scale agree: the power uses the
+# latter (statistiques.py), the enumeration would cost minutes.
+MAX_TABLES_EXACTES = 400_000
+
+
 def difference_detectable_fisher(n_t: int, n_c: int, p_c: float, puissance: float = 0.8,
                                  alpha: float = 0.05) -> float:
     """Smallest |p_t - p_c| Fisher's exact test detects with `puissance`, in the direction
     of 1/2 first (then the other); NaN when no difference is."""
     if n_t <= 0 or n_c <= 0 or not 0 <= p_c <= 1:
         return math.nan
+    if (n_t + 1) * (n_c + 1) > MAX_TABLES_EXACTES:
+        from capitalisation.evaluation.statistiques import difference_minimale_detectable
+
+        return difference_minimale_detectable(n_t, n_c, p_c, puissance, alpha)
     rejet = _rejets_fisher(n_t, n_c, alpha)
     for signe in ((1, -1) if p_c <= 0.5 else (-1, 1)):
         limite = 1.0 - p_c if signe > 0 else p_c
@@ -380,6 +394,10 @@ def taille_fisher(p_c: float, difference: float, puissance: float = 0.8, alpha: 
     h = abs(2 * math.asin(math.sqrt(p_t)) - 2 * math.asin(math.sqrt(p_c)))
     z = stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(puissance)
     n = max(2, int(0.7 * (z / h) ** 2 * 2))
+    if (n + 1) ** 2 > MAX_TABLES_EXACTES:
+        from capitalisation.evaluation.statistiques import taille_necessaire
+
+        return taille_necessaire(p_c, difference, puissance, alpha)
     pas = max(1, n // 40)
     while n <= maximum:
         if puissance_fisher(n, n, p_t, p_c, alpha) >= puissance:
