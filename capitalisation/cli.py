@@ -258,19 +258,35 @@ def construire_parseur() -> argparse.ArgumentParser:
 
     p = commande(
         "comparer", "compare cohorte accompagnée et groupe témoin",
-        "capitalisation comparer cohorte.csv --traitement accompagne --resultat maintien",
-        "capitalisation comparer cohorte.parquet --traitement t --resultat y "
-        "--covariables age,dette --grappe bailleur --json",
+        "capitalisation comparer cohorte.csv --traitement cohorte --resultat maintien",
+        "capitalisation comparer cohorte.xlsx --traitement t --resultat y --covariables age,dette "
+        "--categorielles departement --grappe bailleur --estimande ATE --json",
     )
-    p.add_argument("fichier", help="table de cohorte (CSV ou Parquet)")
+    p.add_argument("fichier", help="table de cohorte (CSV, XLSX ou Parquet)")
     p.add_argument("--traitement", required=True, metavar="COLONNE",
-                   help="colonne du traitement (0/1) ; obligatoire")
-    p.add_argument("--resultat", required=True, metavar="COLONNE",
-                   help="colonne du résultat ; obligatoire")
+                   help="colonne du traitement (1/0, oui/non ou accompagne/temoin) ; obligatoire")
+    p.add_argument("--resultat", required=True, metavar="COLONNES",
+                   help="colonne(s) de résultat, séparées par des virgules ; obligatoire")
     p.add_argument("--covariables", default="", metavar="COLONNES",
                    help="colonnes d'ajustement, séparées par des virgules (défaut : aucune)")
+    p.add_argument("--categorielles", default="", metavar="COLONNES",
+                   help="covariables à traiter comme des catégories même si ce sont des nombres "
+                        "(défaut : aucune)")
     p.add_argument("--grappe", default=None, metavar="COLONNE",
                    help="colonne de grappe, ex. bailleur (défaut : aucune)")
+    p.add_argument("--estimande", default="ATT", type=str.upper, choices=["ATT", "ATE"],
+                   help="effet sur les accompagnés (ATT) ou effet moyen (ATE) (défaut : ATT)")
+    p.add_argument("--puissance", default=None, metavar="P",
+                   help="puissance visée des calculs de puissance (défaut : 0,8)")
+    p.add_argument("--ecart-cible", dest="ecart_cible", default=None, metavar="E",
+                   help="écart à détecter : en proportion (0,15) pour un résultat binaire, en part "
+                        "de la moyenne des témoins (0,25) pour un résultat continu (défaut : aucun)")
+    p.add_argument("--rognage", default=None, metavar="A",
+                   help="écarte des estimations pondérées les scores de propension hors de "
+                        "[a ; 1 − a] (défaut : aucun rognage)")
+    p.add_argument("--graphiques", default=None, metavar="DOSSIER",
+                   help="dossier où écrire le graphique d'équilibre et celui du chevauchement "
+                        "(défaut : aucun)")
     p.add_argument("--json", action="store_true",
                    help="sortie JSON sur la sortie standard (défaut : tableau en français)")
     p.set_defaults(func=_cmd_comparer)

@@ -67,11 +67,14 @@ def test_sortie_lisible(capsys):
     k_c, n_c = int(y[t == 0].sum()), int((t == 0).sum())
     d, _, _ = st.difference_newcombe(k_t, n_t, k_c, n_c)
     for attendu in ("Équilibre des covariables", "Différence brute (intervalle de Newcombe)",
-                    "Effet marginal moyen (logit ajusté)", "Régression linéaire ajustée",
+                    "Effet marginal moyen (modèle logistique)", "Régression linéaire ajustée",
                     "Pondération inverse", "Puissance : avec ces effectifs",
                     "Résultat « loyer_a_jour » (binaire)", "Résultat « dette_sortie » (continu)",
-                    "grappes_peu_nombreuses", "volet", "accès", "Avertissements"):
+                    "grappes (moins de 30) : intervalles et p-valeurs par bootstrap sauvage",
+                    "volet", "accès", "Avertissements", "Doublement robuste"):
         assert attendu in sortie, attendu
+    # Warnings in French, without their machine codes.
+    assert "grappes_peu_nombreuses" not in sortie and "secret_statistique:" not in sortie
     assert f"{100 * d:+.1f} pts".replace(".", ",") in sortie
     assert f"{100 * k_t / n_t:.1f} %".replace(".", ",") in sortie
     assert "Traceback" not in sortie
@@ -88,9 +91,9 @@ def test_sortie_json(capsys):
     lignes = {(e["resultat"], e["methode"]): e for e in donnees["estimations"]}
     assert set(lignes) == {
         ("loyer_a_jour", m) for m in ("difference_brute", "rapport_risques", "logit_effet_marginal",
-                                      "ipw_att", "puissance_mdd", "puissance_taille")
+                                      "ipw_att", "ipw_ra_att", "puissance_mdd", "puissance_taille")
     } | {("dette_sortie", m) for m in ("difference_moyennes", "ols_ajuste", "ipw_att",
-                                       "puissance_mdd", "puissance_taille")}
+                                       "ipw_ra_att", "puissance_mdd", "puissance_taille")}
     brute = lignes[("loyer_a_jour", "difference_brute")]
     assert isinstance(brute["estimation"], float) and isinstance(brute["n_traites"], int)
     assert brute["ess"] is None and brute["horizon_mois"] is None      # NaN/NA -> null
@@ -99,8 +102,13 @@ def test_sortie_json(capsys):
     moyennes = ref.groupby("accompagne")["dette_sortie"].mean()
     assert lignes[("dette_sortie", "difference_moyennes")]["estimation"] == pytest.approx(
         moyennes[1] - moyennes[0])
-    assert {e["covariable"] for e in donnees["equilibre"]} == {"volet", "dette_entree_mois",
-                                                                "taux_effort"}
+    assert {e["covariable"] for e in donnees["equilibre"]} == {
+        "score_propension", "volet", "dette_entree_mois", "taux_effort"}
+    # The JSON keeps the machine codes.
+    assert "grappes_peu_nombreuses" in brute["codes_avertissement"]
+    assert brute["methode_inference"].startswith("bootstrap sauvage")
+    assert donnees["resultats_manquants"]["loyer_a_jour"] == {"accompagnes": 1, "temoins": 0} or \
+        sum(donnees["resultats_manquants"]["loyer_a_jour"].values()) == 1
     assert donnees["puissance"][0]["taille_necessaire_par_groupe"] > 0
     assert "NaN" not in sortie
 
@@ -124,7 +132,8 @@ def test_traitement_non_binaire(capsys, tmp_path):
     chemin.write_text("t;y\n1;1\n2;0\n0;1\n", encoding="utf-8")
     code = main(["comparer", str(chemin), "--traitement", "t", "--resultat", "y"])
     erreur = capsys.readouterr().err
-    assert code == 1 and "doit valoir 0 (témoin) ou 1 (accompagné)" in erreur and "2" in erreur
+    assert code == 1 and "doit valoir 1, oui ou accompagne" in erreur
+    assert "valeurs trouvées : 2 (ligne 3)" in erreur
 
 
 def test_fichier_introuvable(capsys, tmp_path):
@@ -161,7 +170,7 @@ def test_resultat_continu_ols_et_ipw(capsys, tmp_path):
     lignes = {e["methode"]: e for e in json.loads(capsys.readouterr().out)["estimations"]}
     # OLS adjusted: the coefficient of treat in re78 ~ treat + covariates.
     x = sm.add_constant(table[["treat"] + covariables].astype(float))
-    ols = sm.OLS(table["re78"], x).fit(cov_type="HC1")
+    ols = sm.OLS(table["re78"], x).fit(cov_type="HC3", use_t=True)
     assert lignes["ols_ajuste"]["estimation"] == pytest.approx(ols.params["treat"], rel=1e-9)
     assert lignes["ols_ajuste"]["ic_bas"] == pytest.approx(ols.conf_int().loc["treat", 0], rel=1e-9)
     # IPW ATT: treated mean minus the e/(1-e)-weighted control mean.
@@ -215,6 +224,122 @@ def test_nsw_dehejia_wahba_resultats_publies(capsys, tmp_path):
     assert "covariables_reduites" not in ols["avertissements"]  # 185 / 10: room for all eight
     table = nsw.astype({c: float for c in ["treat", "re78"] + covariables})
     x = sm.add_constant(table[["treat"] + covariables])
-    direct = sm.OLS(table["re78"], x).fit(cov_type="HC1")
+    direct = sm.OLS(table["re78"], x).fit(cov_type="HC3", use_t=True)
     assert ols["estimation"] == pytest.approx(direct.params["treat"], abs=0.01)
     assert ols["ic_bas"] == pytest.approx(direct.conf_int().loc["treat", 0], abs=0.01)
+
+
+def _nsw_cps():
+    """NSW trainees (Dehejia and Wahba's 185) with the 15 992 CPS controls, as the
+    `causaldata` package ships them, with Dehejia and Wahba's (1999, 2002) propensity
+    terms for the CPS comparison."""
+    causaldata = pytest.importorskip("causaldata")
+    nsw = causaldata.nsw_mixtape.load_pandas().data
+    cps = causaldata.cps_mixtape.load_pandas().data
+    d = pd.concat([nsw[nsw["treat"] == 1], cps], ignore_index=True)
+    d = d.drop(columns=["data_id"]).astype(float)
+    d["agesq"], d["agecube"], d["educsq"] = d["age"] ** 2, d["age"] ** 3, d["educ"] ** 2
+    d["u74"], d["u75"] = (d["re74"] == 0).astype(float), (d["re75"] == 0).astype(float)
+    d["educre74"] = d["educ"] * d["re74"]
+    return d
+
+
+TERMES_DW = ["age", "agesq", "agecube", "educ", "educsq", "marr", "nodegree", "black", "hisp",
+             "re74", "re75", "u74", "u75"]
+
+
+@pytest.mark.parametrize("termes", [TERMES_DW, TERMES_DW + ["educre74"]])
+def test_nsw_cps_pas_de_fausse_separation(capsys, tmp_path, termes):
+    """The plain logit converges on the Dehejia-Wahba terms: no separation is flagged, no
+    Firth, and the IPW ATT is the maximum-likelihood one (the normalised e/(1-e)
+    weighting), equal to statsmodels' TreatmentEffect.ipw for the treated."""
+    d = _nsw_cps()
+    chemin = tmp_path / "nsw_cps.parquet"
+    d[["treat", "re78"] + termes].to_parquet(chemin)
+    code = main(["comparer", str(chemin), "--traitement", "treat", "--resultat", "re78",
+                 "--covariables", ",".join(termes), "--json"])
+    assert code == 0
+    donnees = json.loads(capsys.readouterr().out)
+    ipw = {e["methode"]: e for e in donnees["estimations"]}["ipw_att"]
+    assert "separation" not in ipw["codes_avertissement"] and "Firth" not in ipw["avertissements"]
+    assert ipw["covariables_utilisees"] == ", ".join(termes)
+    z = sm.add_constant(d[termes])
+    fit = sm.Logit(d["treat"], z).fit(disp=0, method="newton", maxiter=200)
+    assert fit.mle_retvals["converged"]
+    e = fit.predict()
+    t = d["treat"] == 1
+    r = e[~t] / (1 - e[~t])
+    att = d.loc[t, "re78"].mean() - np.sum(r * d.loc[~t, "re78"]) / r.sum()
+    assert ipw["estimation"] == pytest.approx(att, abs=0.05)
+    from statsmodels.treatment.treatment_effects import TreatmentEffect
+    te = TreatmentEffect(sm.OLS(d["re78"], z), d["treat"].astype(int), results_select=fit)
+    assert ipw["estimation"] == pytest.approx(float(te.ipw(effect_group=1, return_results=False)[0]),
+                                              abs=0.05)
+
+
+def _fichier_reel(tmp_path) -> pd.DataFrame:
+    rng = np.random.default_rng(12)
+    n = 60
+    t = np.r_[np.ones(30, int), np.zeros(30, int)]
+    departement = rng.choice([75, 93, 94], n)
+    dette = np.round(rng.gamma(2, 800, n) + 300 * t, 2)
+    y = (rng.random(n) < 0.3 + 0.2 * t).astype(int)
+    table = pd.DataFrame({"cohorte": np.where(t == 1, "accompagne", "temoin"),
+                          "departement": departement, "dette": dette,
+                          "loyer_a_jour": np.where(y == 1, "oui", "non").astype(object)})
+    table.loc[[4, 40], "loyer_a_jour"] = ""
+    return table
+
+
+def test_fichier_reel_xlsx_categorielles_et_manquants(capsys, tmp_path):
+    table = _fichier_reel(tmp_path)
+    chemin = tmp_path / "cohorte.xlsx"
+    table.to_excel(chemin, index=False)
+    code = main(["comparer", str(chemin), "--traitement", "cohorte", "--resultat", "loyer_a_jour",
+                 "--covariables", "departement,dette", "--categorielles", "departement", "--json"])
+    assert code == 0, capsys.readouterr().err
+    donnees = json.loads(capsys.readouterr().out)
+    assert (donnees["n_traites"], donnees["n_temoins"]) == (30, 30)
+    assert donnees["resultats_manquants"]["loyer_a_jour"] == {"accompagnes": 1, "temoins": 1}
+    niveaux = {(e["covariable"], e["niveau"]) for e in donnees["equilibre"]}
+    assert {("departement", "75"), ("departement", "93"), ("departement", "94")} <= niveaux
+    brute = {e["methode"]: e for e in donnees["estimations"]}["difference_brute"]
+    assert brute["n_traites"] + brute["n_temoins"] == 58
+    # Without --categorielles the département is a number (one column, one balance row).
+    code = main(["comparer", str(chemin), "--traitement", "cohorte", "--resultat", "loyer_a_jour",
+                 "--covariables", "departement,dette", "--json"])
+    donnees = json.loads(capsys.readouterr().out)
+    assert [e["niveau"] for e in donnees["equilibre"] if e["covariable"] == "departement"] == [""]
+    # The text output shows the missing outcomes.
+    code = main(["comparer", str(chemin), "--traitement", "cohorte", "--resultat", "loyer_a_jour",
+                 "--covariables", "dette", "--estimande", "ate", "--puissance", "0,9"])
+    sortie = capsys.readouterr().out
+    assert "manquant pour 1 accompagné(s) et 1 témoin(s)" in sortie
+    assert "effet moyen (ATE)" in sortie and "puissance 90 %" in sortie
+
+
+def test_valeur_non_numerique_signalee_avec_sa_ligne(capsys, tmp_path):
+    table = _fichier_reel(tmp_path)
+    table["dette"] = table["dette"].astype(object)
+    table.loc[6, "dette"] = "NSP"
+    chemin = tmp_path / "cohorte.csv"
+    table.to_csv(chemin, sep=";", index=False)
+    code = main(["comparer", str(chemin), "--traitement", "cohorte", "--resultat", "loyer_a_jour",
+                 "--covariables", "dette"])
+    sortie = capsys.readouterr()
+    assert code == 1 and sortie.out == "" and "Traceback" not in sortie.err
+    assert "colonne « dette » : valeurs non numériques" in sortie.err
+    assert "ligne 8 : NSP" in sortie.err and "cohorte.csv" in sortie.err
+
+
+def test_graphiques_d_equilibre_et_de_chevauchement(capsys, tmp_path):
+    table = _fichier_reel(tmp_path)
+    chemin = tmp_path / "cohorte.csv"
+    table.to_csv(chemin, sep=";", index=False)
+    code = main(["comparer", str(chemin), "--traitement", "cohorte", "--resultat", "loyer_a_jour",
+                 "--covariables", "dette", "--graphiques", str(tmp_path / "graphes"),
+                 "--rognage", "0,05"])
+    assert code == 0
+    for nom in ("equilibre.png", "chevauchement.png"):
+        assert (tmp_path / "graphes" / nom).stat().st_size > 1000
+    assert "rognage des scores hors de [0,05 ; 0,95]" in capsys.readouterr().out

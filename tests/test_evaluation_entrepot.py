@@ -146,11 +146,14 @@ def test_grain_et_methodes(evaluation):
     alpha = comp[comp["projet_id"] == "alpha"]
     methodes = alpha.groupby("resultat")["methode"].apply(set).to_dict()
     binaires = {"difference_brute", "rapport_risques", "logit_effet_marginal", "ipw_att",
-                "puissance_mdd", "puissance_taille"}
+                "ipw_ra_att", "puissance_mdd", "puissance_taille"}
     for resultat in entrepot.RESULTATS_BINAIRES:
         assert methodes[resultat] == binaires
     assert methodes["dette_sortie"] == {"difference_moyennes", "ols_ajuste", "ipw_att",
-                                        "puissance_mdd", "puissance_taille"}
+                                        "ipw_ra_att", "puissance_mdd", "puissance_taille"}
+    # Holm across the outcomes of one method: adjusted p-values are never below the raw ones.
+    avec_p = alpha[alpha["p_holm"].notna()]
+    assert len(avec_p) and (avec_p["p_holm"] >= avec_p["p_valeur"] - 1e-12).all()
     assert methodes["solde"] == {"did"}
     assert methodes["expulsion"] == methodes["dette_soldee"] == {"logrank", "cox"}
     assert (comp["horizon_mois"] == HORIZON).all()
@@ -192,10 +195,12 @@ def test_populations_des_resultats(evaluation):
 def test_erreurs_par_grappe_selon_le_nombre_de_bailleurs(evaluation):
     con, _ = evaluation
     comp = con.execute("select * from main.fct_comparaisons where methode = 'ipw_att'").df()
-    alpha = comp[comp["projet_id"] == "alpha"]["avertissements"]
+    alpha = comp[comp["projet_id"] == "alpha"]
     beta = comp[comp["projet_id"] == "beta"]["avertissements"]
-    assert not alpha.str.contains("grappes_peu_nombreuses").any()   # 12 landlords
-    assert beta.str.contains("grappes_peu_nombreuses").all()        # 2 landlords
+    # 12 and 2 landlords, fewer than 30: the wild cluster bootstrap, said in the row.
+    assert alpha["avertissements"].str.contains("12 grappes").all()
+    assert alpha["methode_inference"].str.startswith("bootstrap sauvage").all()
+    assert beta.str.contains("grappes_peu_nombreuses").all()
 
 
 def test_equilibre_et_courbes(evaluation):
@@ -205,7 +210,9 @@ def test_equilibre_et_courbes(evaluation):
             "departement"} <= set(eq["covariable"])
     assert set(eq.loc[eq["covariable"] == "taux_effort", "niveau"]) == {"", "manquant"}
     assert len(eq[eq["covariable"] == "bailleur_id"]) == 12
-    assert eq["desequilibre"].dtype == bool
+    assert eq["desequilibre_avant"].dtype == bool and eq["desequilibre_apres"].dtype == bool
+    niveaux = eq[eq["covariable"] == "volet"]
+    assert (niveaux["k_traites"] <= niveaux["n_traites"]).all() and niveaux["k_traites"].notna().all()
     traj = con.execute("select * from main.fct_trajectoires where projet_id = 'beta'").df()
     assert set(traj["cohorte"]) == {"accompagne", "temoin"}
     assert traj["mois_relatif"].min() == -6 and traj["mois_relatif"].max() == HORIZON

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 from matplotlib.figure import Figure
 
 from capitalisation.evaluation import graphiques, moteur
@@ -66,3 +67,18 @@ def test_tables_vides(tmp_path):
     assert isinstance(graphiques.graphique_trajectoires(
         pd.DataFrame(columns=moteur.COLONNES_TRAJECTOIRES)), Figure)
     assert isinstance(graphiques.graphique_love(pd.DataFrame(columns=moteur.COLONNES_EQUILIBRE)), Figure)
+
+
+def test_chevauchement_des_scores(tmp_path):
+    rng = np.random.default_rng(3)
+    t = (rng.random(80) < 0.5).astype(int)
+    scores = np.clip(0.3 + 0.3 * t + rng.normal(0, 0.1, 80), 0.01, 0.99)
+    figure = graphiques.graphique_chevauchement(scores, t, tmp_path / "c.png", rognage=0.1)
+    axe = figure.axes[0]
+    barres = [p.get_height() for p in axe.patches]
+    # Mirrored histograms: each cohort's shares sum to 1 (above for the accompanied).
+    assert sum(h for h in barres if h > 0) == pytest.approx(1.0)
+    assert sum(h for h in barres if h < 0) == pytest.approx(-1.0)
+    assert len(axe.lines) == 3 and (tmp_path / "c.png").stat().st_size > 1000   # 0 line, 2 bounds
+    vide = graphiques.graphique_chevauchement(None, t)
+    assert vide.axes[0].texts[0].get_text() == "Scores de propension non estimés"

@@ -12,7 +12,7 @@ import statsmodels.formula.api as smf
 
 from capitalisation.evaluation import modeles
 
-HC1 = modeles.Erreurs("HC1")
+HC1 = modeles.Erreurs("HC")
 
 
 def _expit(x):
@@ -24,7 +24,7 @@ def _donnees(n=400, graine=3):
     x = np.column_stack([rng.normal(size=n), (rng.random(n) < 0.4).astype(float)])
     t = (rng.random(n) < _expit(-0.2 + 0.7 * x[:, 0] - 0.5 * x[:, 1])).astype(int)
     y = (rng.random(n) < _expit(-0.4 + 0.6 * t + 0.8 * x[:, 0] + 0.4 * x[:, 1])).astype(float)
-    grappes = rng.integers(0, 15, n)
+    grappes = rng.integers(0, 40, n)
     return y, t, x, grappes
 
 
@@ -34,12 +34,14 @@ def _donnees(n=400, graine=3):
 
 
 def test_choix_des_erreurs():
-    assert modeles.choisir_erreurs(None).type == "HC1"
-    dix = modeles.choisir_erreurs(np.repeat([f"b{i}" for i in range(modeles.MIN_GRAPPES)], 3))
-    assert dix.type == "cluster" and dix.n_grappes == 10 and not dix.avertissements
-    neuf = modeles.choisir_erreurs(np.repeat([f"b{i}" for i in range(9)], 3))
-    assert neuf.type == "HC1" and neuf.avertissements[0][0] == "grappes_peu_nombreuses"
-    assert not modeles.choisir_erreurs(np.array(["b1"] * 5)).avertissements
+    assert modeles.choisir_erreurs(None).type == "HC"
+    trente = modeles.choisir_erreurs(np.repeat([f"b{i}" for i in range(modeles.MIN_GRAPPES)], 3))
+    assert trente.type == "cluster" and trente.n_grappes == 30 and not trente.avertissements
+    assert trente.ddl(90, 4) == 29                                   # t with G - 1 df
+    six = modeles.choisir_erreurs(np.repeat([f"b{i}" for i in range(6)], 3))
+    assert six.type == "bootstrap" and six.avertissements[0][0] == "grappes_peu_nombreuses"
+    assert "Webb" in six.avertissements[0][1]
+    assert modeles.choisir_erreurs(np.array(["b1"] * 5)).type == "HC"
 
 
 def test_colonnes_independantes():
@@ -68,6 +70,13 @@ def test_effet_marginal_logit_a_la_main():
     assert res["estimation"] == pytest.approx(marges.margeff[0], rel=1e-6)
     assert res["erreur_type"] == pytest.approx(marges.margeff_se[0], rel=1e-4)
     assert not res["avertissements"]
+    # Student t critical value on n - k degrees of freedom.
+    from scipy import stats
+    q = stats.t.ppf(0.975, len(y) - z.shape[1])
+    assert res["ic_haut"] - res["estimation"] == pytest.approx(q * res["erreur_type"])
+    # On the treated (ATT): the mean difference of predictions over the treated.
+    att = modeles.effet_marginal_logit(y, t, x, HC1, estimande="ATT")
+    assert att["estimation"] == pytest.approx(np.mean((p1 - p0)[t == 1]), rel=1e-8)
 
 
 def test_effet_marginal_logit_par_grappe():
@@ -89,8 +98,9 @@ def test_separation_complete():
     y = (x[:, 0] > 0).astype(float)          # the covariate predicts the outcome perfectly
     res = modeles.effet_marginal_logit(y, t, x, HC1)
     assert [code for code, _ in res["avertissements"]] == ["separation"]
-    assert "séparation" in res["avertissements"][0][1]
-    assert math.isfinite(res["estimation"]) and math.isnan(res["ic_bas"])
+    assert "programmation linéaire" in res["avertissements"][0][1]
+    # No maximum likelihood estimate exists: none is given.
+    assert math.isnan(res["estimation"]) and math.isnan(res["ic_bas"])
 
 
 def test_separation_sur_un_niveau_de_covariable():
@@ -102,11 +112,8 @@ def test_separation_sur_un_niveau_de_covariable():
     y = (rng.random(n) < 0.3 + 0.2 * t).astype(float)
     y[:6] = 1.0                              # the rare level always has the outcome
     res = modeles.effet_marginal_logit(y, t, rare[:, None], HC1)
-    assert res["avertissements"][0][0] == "separation"
-    # The treatment is not caught in it: its interval is kept, close to the unseparated one.
-    assert math.isfinite(res["ic_bas"]) and res["ic_bas"] < res["estimation"] < res["ic_haut"]
-    sans = modeles.effet_marginal_logit(y[6:], t[6:], None, HC1)
-    assert res["erreur_type"] == pytest.approx(sans["erreur_type"], rel=0.1)
+    # Quasi-complete separation on a level: the maximum likelihood estimate does not exist.
+    assert res["avertissements"][0][0] == "separation" and math.isnan(res["estimation"])
 
 
 def test_separation_du_traitement():
@@ -116,9 +123,22 @@ def test_separation_du_traitement():
     y = np.r_[(rng.random(30) < 0.4).astype(float), np.ones(30)]   # every treated has y = 1
     res = modeles.effet_marginal_logit(y, t, x, HC1)
     assert res["avertissements"][0][0] == "separation"
-    assert "intervalle et p-valeur non calculés" in res["avertissements"][0][1]
-    assert math.isfinite(res["estimation"])
-    assert math.isnan(res["ic_bas"]) and math.isnan(res["p_valeur"])
+    assert "l'estimation n'est pas donnée" in res["avertissements"][0][1]
+    assert math.isnan(res["estimation"]) and math.isnan(res["p_valeur"])
+
+
+def test_grand_polynome_sans_separation():
+    # An uncentred cubic and a large control pool: huge coefficient x SD products and
+    # fitted probabilities under 1e-8, but the maximum likelihood estimate exists.
+    rng = np.random.default_rng(8)
+    n = 3000
+    age = rng.integers(18, 55, n).astype(float)
+    t = (rng.random(n) < _expit(-14 + 0.9 * age - 0.02 * age**2)).astype(int)
+    x = np.column_stack([age, age**2, age**3])
+    e, _, avs = modeles.score_propension(t, x, HC1)
+    assert avs == []
+    fit = sm.Logit(t, sm.add_constant(x)).fit(disp=0, method="newton", maxiter=200)
+    assert e == pytest.approx(fit.predict(), rel=1e-6)
 
 
 def test_traitement_confondu():
@@ -140,7 +160,7 @@ def test_ols_ajuste_comme_statsmodels():
     t = (rng.random(n) < 0.4).astype(int)
     y = 1500 * t + 50 * x[:, 0] + 300 * x[:, 1] + rng.normal(0, 2000, n)
     res = modeles.ols_ajuste(y, t, x, HC1)
-    fit = sm.OLS(y, sm.add_constant(np.column_stack([t, x]))).fit(cov_type="HC1")
+    fit = sm.OLS(y, sm.add_constant(np.column_stack([t, x]))).fit(cov_type="HC3", use_t=True)
     assert res["estimation"] == pytest.approx(fit.params[1])
     assert res["erreur_type"] == pytest.approx(fit.bse[1])
     assert (res["ic_bas"], res["ic_haut"]) == pytest.approx(tuple(fit.conf_int()[1]))
@@ -195,14 +215,15 @@ def _sandwich_numerique(y, t, x, groupes=None):
         a[:, j] = -(psi(plus).sum(0) - psi(moins).sum(0)) / (2 * h)
     valeurs = psi(theta)
     n = len(y)
+    k = p + 2
     if groupes is None:
         b = valeurs.T @ valeurs
-        facteur = n / (n - 2)
+        facteur = n / (n - k)
     else:
         sommes = pd.DataFrame(valeurs).groupby(groupes).sum().to_numpy()
         b = sommes.T @ sommes
         g = len(np.unique(groupes))
-        facteur = g / (g - 1) * (n - 1) / (n - 2)
+        facteur = g / (g - 1) * (n - 1) / (n - k)
     a_inv = np.linalg.inv(a)
     v = a_inv @ b @ a_inv.T * facteur
     c = np.zeros(p + 2)

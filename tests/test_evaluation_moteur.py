@@ -10,7 +10,7 @@ import pytest
 
 from capitalisation import config
 from capitalisation.erreurs import ErreurUtilisateur
-from capitalisation.evaluation import moteur
+from capitalisation.evaluation import inference, moteur
 from capitalisation.evaluation import statistiques as st
 
 
@@ -37,8 +37,8 @@ def test_resultat_binaire_lignes_et_valeurs():
                                       projet_id="p1", horizon_mois=12)
     assert lignes.columns.tolist() == moteur.COLONNES_ESTIMATIONS
     assert lignes["methode"].tolist() == ["difference_brute", "rapport_risques",
-                                          "logit_effet_marginal", "ipw_att", "puissance_mdd",
-                                          "puissance_taille"]
+                                          "logit_effet_marginal", "ipw_att", "ipw_ra_att",
+                                          "puissance_mdd", "puissance_taille"]
     t, y = table["traite"], table["y"]
     k_t, n_t, k_c, n_c = int(y[t == 1].sum()), int((t == 1).sum()), int(y[t == 0].sum()), int((t == 0).sum())
     brute = lignes.iloc[0]
@@ -48,28 +48,38 @@ def test_resultat_binaire_lignes_et_valeurs():
     assert (brute["estimation"], brute["ic_bas"], brute["ic_haut"]) == pytest.approx((d, b, h))
     assert brute["p_valeur"] == pytest.approx(st.p_fisher(k_t, n_t, k_c, n_c))
     assert lignes.iloc[1]["estimation"] == pytest.approx((k_t / n_t) / (k_c / n_c))
-    assert lignes.iloc[4]["estimation"] == pytest.approx(
-        st.difference_minimale_detectable(n_t, n_c, k_c / n_c))
+    # Power of the test reported (Fisher's exact test), not of a z-test.
+    assert lignes.iloc[5]["estimation"] == pytest.approx(
+        inference.difference_detectable_fisher(n_t, n_c, k_c / n_c))
     # Size per group for 15 points from the control proportion, the harder direction.
-    taille = lignes.iloc[5]
-    attendu = max((st.taille_necessaire(k_c / n_c, e), k_c / n_c + e) for e in (0.15, -0.15))
+    taille = lignes.iloc[6]
+    attendu = max((inference.taille_fisher(k_c / n_c, e), k_c / n_c + e) for e in (0.15, -0.15))
     assert (taille["estimation"], taille["p_traites"]) == pytest.approx(attendu)
     assert taille["p_temoins"] == pytest.approx(k_c / n_c)
     assert lignes.iloc[3]["ess"] > 0 and math.isnan(lignes.iloc[0]["ess"])
     assert (lignes["projet_id"] == "p1").all() and (lignes["horizon_mois"] == 12).all()
     assert (lignes["avertissements"] == "").all()
+    # Every covariate asked for is used, and the rows say so.
+    assert lignes.loc[2, "covariables_utilisees"] == "x, volet, taux"
+    assert (lignes.loc[2:4, "covariables_ecartees"] == "").all()
+    assert lignes.loc[2, "methode_inference"].startswith("méthode delta")
+    assert "randomisation" in lignes.loc[3, "methode_inference"]
+    # E-values on the binary outcome's rows: from the risk ratio p_t / p_c.
+    assert lignes.loc[1, "e_valeur"] == pytest.approx(inference.e_valeur((k_t / n_t) / (k_c / n_c)))
 
 
 def test_resultat_continu():
     table = _table()
     lignes = moteur.comparer_resultat(table, "traite", "dette", ["x", "volet"])
     assert lignes["methode"].tolist() == ["difference_moyennes", "ols_ajuste", "ipw_att",
-                                          "puissance_mdd", "puissance_taille"]
-    taille = lignes.iloc[4]
+                                          "ipw_ra_att", "puissance_mdd", "puissance_taille"]
+    taille = lignes.iloc[5]
     t, y = table["traite"], table["dette"]
     ecart = 0.25 * abs(y[t == 0].mean())
-    assert taille["estimation"] == st.taille_necessaire_moyennes(
-        y[t == 1].std(), y[t == 0].std(), ecart)
+    assert taille["estimation"] == inference.taille_welch(y[t == 1].std(), y[t == 0].std(), ecart)
+    mdd = lignes.iloc[4]
+    assert inference.puissance_welch(int((t == 1).sum()), int((t == 0).sum()), y[t == 1].std(),
+                                     y[t == 0].std(), mdd["estimation"]) == pytest.approx(0.8)
     assert taille["p_temoins"] - taille["p_traites"] == pytest.approx(ecart)
     ols = lignes.iloc[1]
     assert ols["ic_bas"] < -200 < ols["ic_haut"]
@@ -89,10 +99,17 @@ def test_resultat_manquant_exclu_et_oui_non():
 
 
 def test_traitement_invalide():
-    with pytest.raises(ErreurUtilisateur, match="0 \\(témoin\\) ou 1"):
+    with pytest.raises(ErreurUtilisateur, match="valeurs trouvées : 2 \\(ligne 4\\)"):
         moteur.convertir_traitement(pd.Series([0, 1, 2], name="t"))
-    with pytest.raises(ErreurUtilisateur, match="manquante"):
+    with pytest.raises(ErreurUtilisateur, match="manquante.*ligne 4"):
         moteur.convertir_traitement(pd.Series([0, 1, None], name="t"))
+
+
+def test_traitement_codes_du_contrat_et_oui_non():
+    attendu = [1, 0, 1, 0]
+    for valeurs in (["accompagne", "temoin", "Accompagné", "Témoin"], ["oui", "non", "Oui", "NON"],
+                    ["1", "0", "1", "0"], [1, 0, 1, 0], [True, False, True, False]):
+        assert moteur.convertir_traitement(pd.Series(valeurs, name="t")).tolist() == attendu
 
 
 def test_avertissements_evenements_rares_et_secret():
@@ -103,8 +120,13 @@ def test_avertissements_evenements_rares_et_secret():
         codes = _avertissements(lignes, methode)
         assert "evenements_rares" in codes and "secret_statistique" in codes
     texte = lignes.loc[0, "avertissements"]
-    assert f"8 accompagnés (dénominateur inférieur à {config.SEUIL_DENOMINATEUR})" in texte
-    assert "accompagnés : 3 avec l'événement et 5 sans, sur 8" in texte
+    assert f"accompagnés : dénominateur inférieur à {config.SEUIL_DENOMINATEUR}" in texte
+    # The texts name no count of households (secrecy): no 8, 3, 5, 30, 12 or 18.
+    import re
+    for ligne in lignes["avertissements"]:
+        nombres = set(re.findall(r"\d+", ligne)) - {str(config.SEUIL_DENOMINATEUR),
+                                                    str(config.SEUIL_EFFECTIF - 1), "1", "10", "20", "50"}
+        assert not nombres & {"8", "3", "5", "30", "12", "18", "15", "23"}, ligne
 
 
 def test_secret_sur_le_complement():
@@ -133,20 +155,40 @@ def test_tableau_equilibre_a_la_main():
     eq = moteur.tableau_equilibre(table, "t", ["x"], ["c"], projet_id="p")
     assert eq.columns.tolist() == moteur.COLONNES_EQUILIBRE
     x = eq[eq["covariable"] == "x"].iloc[0]
-    assert x["smd_avant"] == pytest.approx(-2 / math.sqrt(2.5))
+    # ATT: standardised by the treated group's SD (1 here), as cobalt and MatchIt.
+    assert x["smd_avant"] == pytest.approx(-2.0)
     assert (x["moyenne_traites"], x["moyenne_temoins"]) == (2.0, 4.0)
+    assert x["ratio_variance_avant"] == pytest.approx(1 / 4)
+    from scipy import stats
+    assert x["ks_avant"] == pytest.approx(stats.ks_2samp([1, 2, 3], [2, 4, 6]).statistic)
+    assert pd.isna(x["k_traites"]) and (x["n_traites"], x["n_temoins"]) == (3, 3)
     a = eq[(eq["covariable"] == "c") & (eq["niveau"] == "a")].iloc[0]
     p_t, p_c = 2 / 3, 1 / 3
-    assert a["smd_avant"] == pytest.approx((p_t - p_c) / math.sqrt((p_t * (1 - p_t) + p_c * (1 - p_c)) / 2))
-    assert eq["desequilibre"].all() and eq["secret"].all()      # 3 per cohort: all secret
+    assert a["smd_avant"] == pytest.approx((p_t - p_c) / math.sqrt(p_t * (1 - p_t)))
+    assert (a["k_traites"], a["k_temoins"]) == (2, 1)
+    assert pd.isna(a["ratio_variance_avant"]) and a["ks_avant"] == pytest.approx(1 / 3)
+    assert eq["desequilibre_avant"].all()
+    # ATE: the pooled SD.
+    ate = moteur.tableau_equilibre(table, "t", ["x"], ["c"], estimande="ATE")
+    assert ate.loc[ate["covariable"] == "x", "smd_avant"].iloc[0] == pytest.approx(-2 / math.sqrt(2.5))
 
 
 def test_equilibre_apres_ponderation():
     table = _table(600)
     eq = moteur.tableau_equilibre(table, "traite", ["x", "volet"])
-    assert (eq["smd_avant"].abs() > 0.1).any()
-    assert (eq["smd_apres"].abs() < 0.1).all()                  # the weights balance the model's covariates
-    assert not eq["secret"].any()
+    assert eq["desequilibre_avant"].any()
+    modele = eq[eq["covariable"] != "score_propension"]
+    assert (modele["smd_apres"].abs() < 0.1).all()              # the weights balance the model's covariates
+    assert not modele["desequilibre_apres"].any()
+    # The weighted control mean is the e/(1-e)-weighted mean.
+    import statsmodels.api as sm
+    cov = moteur.preparer_covariables(table, ["x", "volet"])
+    t = table["traite"].to_numpy()
+    e = sm.Logit(t, sm.add_constant(cov.design.to_numpy())).fit(disp=0).predict()
+    w = e[t == 0] / (1 - e[t == 0])
+    ligne = eq[eq["covariable"] == "x"].iloc[0]
+    assert ligne["moyenne_ponderee_temoins"] == pytest.approx(np.sum(w * table["x"][t == 0]) / w.sum())
+    assert eq.iloc[0]["covariable"] == "score_propension"
 
 
 # Freireich et al. (1963) remission weeks, 6-MP (accompanied here) versus placebo.
@@ -218,73 +260,57 @@ def _petite_table(graine=5):
                          "montant": 1000 * dette - 300 * t + rng.normal(0, 500, n)})
 
 
-def test_budget_de_parametres():
-    assert moteur.budget_parametres({"accompagnés": 84, "témoins": 32})[0] == 3
-    budget, phrase = moteur.budget_parametres(
-        {"accompagnés": 81, "témoins": 27, "événements": 85, "non-événements": 23}, 1)
-    assert budget == 1
-    assert phrase == ("au plus 1 colonne(s) de covariables (un paramètre pour 10 non-événements : "
-                      "23 non-événements, dont un pour le traitement)")
-    assert moteur.budget_parametres({"témoins": 8}, 1)[0] == 0
-
-
-def test_covariables_par_ordre_de_priorite_et_niveaux_rares():
+def test_design_du_modele_garde_tout_sauf_le_colineaire():
     table = _petite_table()
-    t = table["traite"].to_numpy()
-    cov = moteur.preparer_covariables(table, ["dette", "procedure", "public", "composition"])
-    assert cov.colonnes == {"dette": ["dette"], "procedure": ["procedure"],
-                            "public": ["public=pdalhpd", "public=violences"],
-                            "composition": ["composition=couple", "composition=monoparental"]}
-    x, avs = moteur.covariables_du_modele(cov, t, 3, "au plus 3", "score de propension")
-    # public=violences has no control: it joins the reference level; public then takes one
-    # column and fits in the budget; composition (two columns) does not.
-    assert x.shape[1] == 3
-    assert np.array_equal(x, cov.design[["dette", "procedure", "public=pdalhpd"]].to_numpy())
-    assert avs == [("covariables_reduites", (
-        "score de propension : au plus 3 ; retenues : dette, procedure, public ; écartées : "
-        "composition ; niveaux rares regroupés avec la référence (moins de 5 ménages dans une "
-        "cohorte) : public=violences"))]
-    # Everything fits: the design as prepared, no warning.
-    x, avs = moteur.covariables_du_modele(cov, t, 10, "", "modèle")
-    assert avs[0][1].endswith("public=violences") and x.shape[1] == 5
-    cov2 = moteur.preparer_covariables(table, ["dette", "composition"])
-    x, avs = moteur.covariables_du_modele(cov2, t, 10, "", "modèle")
-    assert avs == [] and np.array_equal(x, cov2.matrice)
-    # The order given is the priority order; a covariate that does not fit stops the list.
-    x, avs = moteur.covariables_du_modele(cov, t, 2, "", "modèle")
-    assert "retenues : dette, procedure ; écartées : public, composition" in avs[0][1]
+    table["dette_bis"] = 2 * table["dette"]                   # says the same thing as dette
+    table["constante"] = 1.0
+    cov = moteur.preparer_covariables(table, ["dette", "procedure", "public", "composition",
+                                              "dette_bis", "constante"])
+    d = moteur.design_du_modele(cov, table["traite"].to_numpy())
+    assert d.utilisees == ["dette", "procedure", "public", "composition"]
+    assert d.ecartees == ["dette_bis (colinéaire aux autres)", "constante (constante)"]
+    assert d.x.shape[1] == 6                                  # every level of public kept
 
 
 def test_comparaison_sur_un_petit_echantillon():
     table = _petite_table()
     covariables = ["dette", "procedure", "public", "composition"]
     lignes = moteur.comparer_resultat(table, "traite", "y", covariables).set_index("methode")
-    k = int(table["y"].sum())
-    attendu = min(25, k, len(table) - k) // 10 - 1
-    logit = lignes.loc["logit_effet_marginal", "avertissements"]
-    assert f"modèle logistique du résultat : au plus {attendu} colonne(s)" in logit
-    ipw = lignes.loc["ipw_att", "avertissements"]
-    assert "covariables_reduites: score de propension : au plus 2 colonne(s) de covariables " \
-           "(un paramètre pour 10 témoins : 25 témoins) ; retenues : dette, procedure" in ipw
-    assert "separation" not in ipw
+    # Nothing is dropped without saying so: every covariate enters every model.
+    for methode in ("logit_effet_marginal", "ipw_att", "ipw_ra_att"):
+        assert lignes.loc[methode, "covariables_utilisees"] == "dette, procedure, public, composition"
+        assert "covariables_reduites" not in lignes.loc[methode, "avertissements"]
+    assert "peu_d_evenements_par_parametre" in lignes.loc["ipw_att", "codes_avertissement"]
     continu = moteur.comparer_resultat(table, "traite", "montant", covariables).set_index("methode")
-    assert "régression du résultat : au plus 1 colonne(s)" in continu.loc["ols_ajuste",
-                                                                          "avertissements"]
-    x = np.column_stack([np.ones(len(table)), table["traite"], table["dette"]])
     import statsmodels.api as sm
-    ols = sm.OLS(table["montant"].to_numpy(), x).fit(cov_type="HC1")
+    cov = moteur.preparer_covariables(table, covariables)
+    x = np.column_stack([np.ones(len(table)), table["traite"], cov.design.to_numpy()])
+    ols = sm.OLS(table["montant"].to_numpy(), x).fit(cov_type="HC3", use_t=True)
     assert continu.loc["ols_ajuste", "estimation"] == pytest.approx(ols.params[1])
+    assert continu.loc["ols_ajuste", "ic_bas"] == pytest.approx(ols.conf_int()[1, 0])
 
 
-def test_modele_sans_covariable_difference_brute_de_newcombe():
-    table = _petite_table().iloc[:70]          # 60 accompanied, 10 controls: no room at all
-    lignes = moteur.comparer_resultat(table, "traite", "y", ["dette"]).set_index("methode")
+def test_separation_du_resultat_pas_de_ligne_rebaptisee():
+    # Every accompanied household at level « violences » has the event: the logit of the
+    # outcome separates; the row gives no estimate and says why, instead of showing the
+    # raw difference under its name.
+    table = _petite_table()
+    table.loc[:5, "y"] = 1
+    table["violences"] = (table["public"] == "violences").astype(int)
+    lignes = moteur.comparer_resultat(table, "traite", "y", ["violences", "dette"]).set_index("methode")
+    logit = lignes.loc["logit_effet_marginal"]
+    assert math.isnan(logit["estimation"]) and "separation" in logit["codes_avertissement"]
+    assert "programmation linéaire" in logit["avertissements"]
+    ipw = lignes.loc["ipw_att"]
+    assert "Firth" in ipw["avertissements"] and math.isfinite(ipw["estimation"])
+
+
+def test_modele_sans_covariable_n_est_pas_la_difference_brute():
+    table = _petite_table().iloc[:70]
+    lignes = moteur.comparer_resultat(table, "traite", "y", []).set_index("methode")
     brute, logit = lignes.loc["difference_brute"], lignes.loc["logit_effet_marginal"]
-    assert (logit["estimation"], logit["ic_bas"], logit["ic_haut"], logit["p_valeur"]) == (
-        pytest.approx((brute["estimation"], brute["ic_bas"], brute["ic_haut"], brute["p_valeur"])))
-    assert ("retenues : aucune ; écartées : dette ; sans covariable, l'estimation est la "
-            "différence brute, intervalle de Newcombe") in logit["avertissements"]
-    continu = moteur.comparer_resultat(table, "traite", "montant", ["dette"]).set_index("methode")
-    welch, ols = continu.loc["difference_moyennes"], continu.loc["ols_ajuste"]
-    assert (ols["estimation"], ols["ic_bas"]) == pytest.approx((welch["estimation"], welch["ic_bas"]))
-    assert "intervalle de Welch" in ols["avertissements"]
+    # The saturated logit has the raw difference as estimate, with its own (delta method)
+    # interval, not Newcombe's relabelled.
+    assert logit["estimation"] == pytest.approx(brute["estimation"])
+    assert logit["ic_bas"] != pytest.approx(brute["ic_bas"])
+    assert logit["methode_inference"].startswith("méthode delta")

@@ -1,4 +1,4 @@
-"""Coverage study: true estimands and a very short run (the full study is a benchmark)."""
+"""Coverage study: true values, the datasets drawn, a short run (the full study is `make bench`)."""
 
 from __future__ import annotations
 
@@ -8,34 +8,57 @@ import pytest
 from capitalisation.evaluation import simulation
 
 
-def test_valeurs_vraies_par_monte_carlo():
-    vraies = simulation.valeurs_vraies()
-    rng = np.random.default_rng(0)
-    n = 400_000
-    x1 = rng.standard_normal(n)
-    x2 = (rng.random(n) < 0.5).astype(float)
-    e = simulation._expit(simulation.A0 + simulation.A1 * x1 + simulation.A2 * x2)
-    m0 = simulation._expit(simulation.B0 + simulation.B1 * x1 + simulation.B2 * x2)
-    m1 = simulation._expit(simulation.B0 + simulation.BT + simulation.B1 * x1 + simulation.B2 * x2)
-    t = rng.random(n) < e
-    y = rng.random(n) < np.where(t, m1, m0)
-    assert vraies["difference_brute"] == pytest.approx(y[t].mean() - y[~t].mean(), abs=4e-3)
-    assert vraies["logit_effet_marginal"] == pytest.approx(np.mean(m1 - m0), abs=1e-3)
-    assert vraies["ipw_att"] == pytest.approx(np.mean((m1 - m0)[t]), abs=1e-3)
-    # Confounding: the raw difference is not the effect.
-    assert vraies["difference_brute"] > vraies["ipw_att"] + 0.05
+def test_valeurs_vraies_par_quadrature():
+    # Outside the clustered scenarios, x1 ~ N(0, 1) and x2 ~ B(1/2): the ATT of the binary
+    # scenarios is E[m1 - m0 | T = 1], computed here by Gauss-Hermite quadrature.
+    scenario = simulation.SCENARIOS["selection"]
+    noeuds, poids = np.polynomial.hermite.hermgauss(80)
+    x1 = np.sqrt(2) * noeuds
+    w = poids / np.sqrt(np.pi)
+    a0, a1, a2 = scenario.a
+    b0, bt, b1, b2 = scenario.b
+    num = den = 0.0
+    for x2 in (0.0, 1.0):
+        e = simulation._expit(a0 + a1 * x1 + a2 * x2)
+        m1, m0 = simulation._expit(b0 + bt + b1 * x1 + b2 * x2), simulation._expit(b0 + b1 * x1 + b2 * x2)
+        num += 0.5 * np.sum(w * e * (m1 - m0))
+        den += 0.5 * np.sum(w * e)
+    vraies = simulation.valeurs_vraies(scenario)
+    assert vraies["att"] == pytest.approx(num / den, abs=2e-3)
+    assert vraies["brute"] > vraies["att"] + 0.05           # confounded selection
+    assert simulation.valeurs_vraies(simulation.SCENARIOS["dette_asymetrique"])["att"] == \
+        pytest.approx(-300)
+
+
+def test_jeux_de_25_contre_25():
+    rng = np.random.default_rng(1)
+    for nom, scenario in simulation.SCENARIOS.items():
+        table = simulation.tirer_jeu(scenario, rng)
+        assert (table["t"] == 1).sum() == 25 and (table["t"] == 0).sum() == 25, nom
+        if scenario.grappes:
+            assert table["bailleur"].nunique() <= scenario.grappes
+    rare = simulation.SCENARIOS["rare"]
+    x1, x2, g, t, y0, y1 = rare.population(np.random.default_rng(2), 200_000)
+    assert 0.04 < y0[t == 0].mean() < 0.08                 # a rare outcome, about 6 %
 
 
 def test_etude_courte():
-    resultats = simulation.etude_couverture(n_jeux=8, graine=3)
-    assert resultats["methode"].tolist() == ["difference_brute", "logit_effet_marginal", "ipw_att"]
-    assert (resultats["n_jeux"] == 8).all()
-    assert resultats["couverture"].between(0, 1).all()
-    assert (resultats["largeur_moyenne"] > 0).all()
+    resultats = simulation.etude_couverture(n_jeux=6, graine=3, scenarios=["selection", "bailleurs_6"],
+                                            tirages=99)
+    assert set(resultats["scenario"]) == {"selection", "bailleurs_6"}
+    selection = resultats[resultats["scenario"] == "selection"].set_index("methode")
+    assert list(selection.index) == ["difference_brute", "rapport_risques", "logit_effet_marginal",
+                                     "ipw_att", "ipw_ra_att"]
+    assert (selection["n_intervalles"] == 6).all() and selection["couverture"].between(0, 1).all()
+    grappes = resultats[resultats["scenario"] == "bailleurs_6"].set_index("methode")
+    # With 6 landlords the engine reports no interval for these two: marked as such.
+    assert grappes.loc["rapport_risques", "verdict"] == "non rapporté"
+    assert grappes.loc["logit_effet_marginal", "n_intervalles"] == 0
 
 
 def test_main_affiche_le_tableau(capsys):
-    assert simulation.main(["--jeux", "3"]) == 0
+    assert simulation.main(["--jeux", "2", "--scenarios", "dette_asymetrique", "--processus", "1",
+                            "--tirages", "49"]) == 0
     sortie = capsys.readouterr().out
-    assert "Couverture des intervalles à 95 %" in sortie and "ipw_att" in sortie
-    assert "E[m1(X) − m0(X) | T=1]" in sortie
+    assert "Couverture des intervalles à 95 %" in sortie and "ipw_att (randomisation)" in sortie
+    assert simulation.main(["--scenarios", "inconnu"]) == 2

@@ -5,8 +5,11 @@ Reads `main.fct_cohorte_comparaison` (one row per household at horizon H) and
 comparison for every project that has both an accompanied and a control cohort, and
 writes back, in one transaction (create or replace):
 
-* fct_comparaisons: one row per projet_id, resultat, horizon_mois, methode;
-* fct_equilibre: one row per projet_id, covariable, niveau;
+* fct_comparaisons: one row per projet_id, resultat, horizon_mois, methode (with the
+  covariates used, the inference method, randomisation p-values, E-values, Holm-adjusted
+  p-values across the outcomes of a method, the warnings' machine codes);
+* fct_equilibre: one row per projet_id, covariable, niveau (cobalt-style balance: see
+  `moteur.tableau_equilibre`; the publication layer decides what secrecy hides);
 * fct_trajectoires: one row per projet_id, cohorte, mois_relatif;
 * fct_survie: one row per projet_id, evenement, cohorte, temps.
 """
@@ -52,11 +55,20 @@ SCHEMAS = {
         "n_temoins": "integer", "k_temoins": "integer", "p_traites": "double",
         "p_temoins": "double", "estimation": "double", "ic_bas": "double", "ic_haut": "double",
         "p_valeur": "double", "ess": "double", "avertissements": "varchar",
+        "estimande": "varchar", "covariables_utilisees": "varchar",
+        "covariables_ecartees": "varchar", "methode_inference": "varchar",
+        "p_permutation": "double", "ic_permutation_bas": "double", "ic_permutation_haut": "double",
+        "e_valeur": "double", "e_valeur_ic": "double", "p_holm": "double",
+        "codes_avertissement": "varchar",
     },
     "fct_equilibre": {
         "projet_id": "varchar", "covariable": "varchar", "niveau": "varchar",
-        "moyenne_traites": "double", "moyenne_temoins": "double", "smd_avant": "double",
-        "smd_apres": "double", "desequilibre": "boolean", "secret": "boolean",
+        "n_traites": "integer", "n_temoins": "integer", "k_traites": "integer",
+        "k_temoins": "integer", "moyenne_traites": "double", "moyenne_temoins": "double",
+        "moyenne_ponderee_temoins": "double", "smd_avant": "double", "smd_apres": "double",
+        "ratio_variance_avant": "double", "ratio_variance_apres": "double",
+        "ks_avant": "double", "ks_apres": "double", "desequilibre_avant": "boolean",
+        "desequilibre_apres": "boolean",
     },
     "fct_trajectoires": {
         "projet_id": "varchar", "cohorte": "varchar", "mois_relatif": "integer", "n": "integer",
@@ -117,8 +129,8 @@ def evaluer_projet(
     equilibre = moteur.tableau_equilibre(cohorte, TRAITEMENT, COVARIABLES, COVARIABLES_EQUILIBRE,
                                          projet_id=projet_id)
     return {
-        "fct_comparaisons": pd.concat(estimations, ignore_index=True) if estimations
-        else moteur.tableau_estimations([]),
+        "fct_comparaisons": moteur.ajouter_holm(pd.concat(estimations, ignore_index=True))
+        if estimations else moteur.tableau_estimations([]),
         "fct_equilibre": equilibre,
         "fct_trajectoires": trajectoires,
         "fct_survie": pd.concat(survie, ignore_index=True) if survie

@@ -25,7 +25,7 @@ TITRES_SURVIE = {"expulsion": "Ménages non expulsés", "dette_soldee": "Ménage
 
 # Methods on a difference scale (0 = no effect) and on a ratio scale (1 = no effect).
 METHODES_DIFFERENCE = ["difference_brute", "difference_moyennes", "logit_effet_marginal",
-                       "ols_ajuste", "ipw_att", "did"]
+                       "ols_ajuste", "ipw_att", "ipw_ate", "ipw_ra_att", "ipw_ra_ate", "did"]
 METHODES_RAPPORT = ["rapport_risques", "cox"]
 
 
@@ -199,4 +199,36 @@ def graphique_survie(survie: pd.DataFrame, chemin: str | Path | None = None,
         axe.legend(fontsize=8)
     if titre:
         figure.suptitle(titre)
+    return _enregistrer(figure, chemin)
+
+
+def graphique_chevauchement(scores: np.ndarray | None, traite: np.ndarray,
+                            chemin: str | Path | None = None, titre: str | None = None,
+                            rognage: float | None = None) -> Figure:
+    """Overlap of the propensity scores: their distribution in each cohort (mirrored
+    histograms, accompanied above, controls below), with the trimming bounds if any."""
+    figure = _figure(7, 4)
+    if scores is None or len(scores) == 0:
+        _vide(figure, "Scores de propension non estimés")
+        return _enregistrer(figure, chemin)
+    scores = np.asarray(scores, dtype=float)
+    t = np.asarray(traite) == 1
+    axe = figure.add_subplot()
+    bornes = np.linspace(0, 1, 21)
+    for masque, signe, cohorte in ((t, 1, COHORTE_TRAITEE), (~t, -1, COHORTE_TEMOIN)):
+        effectifs, _ = np.histogram(scores[masque], bins=bornes)
+        part = effectifs / max(masque.sum(), 1)
+        axe.bar(bornes[:-1], signe * part, width=np.diff(bornes), align="edge",
+                color=COULEURS[cohorte], alpha=0.8, label=LIBELLES_COHORTES[cohorte])
+    axe.axhline(0, color="black", linewidth=0.5)
+    if rognage:
+        for borne in (rognage, 1 - rognage):
+            axe.axvline(borne, color="grey", linestyle="--", linewidth=1)
+    axe.set_xlim(0, 1)
+    axe.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: _nombre(abs(v))))
+    axe.xaxis.set_major_formatter(FuncFormatter(_nombre))
+    axe.set_xlabel("Score de propension (probabilité estimée d'être accompagné)")
+    axe.set_ylabel("Part des ménages du groupe")
+    axe.legend(fontsize=8)
+    axe.set_title(titre or "Chevauchement des scores de propension", fontsize=11)
     return _enregistrer(figure, chemin)

@@ -12,28 +12,36 @@ Results (one row per projet_id, resultat, horizon_mois, methode), columns
   k_temoins: events (binary outcomes, time to event).
 * p_traites, p_temoins: proportions (or means, for a continuous outcome) by cohort; for
   `logit_effet_marginal` the mean predicted probabilities with treatment set to 1 and
-  to 0; for `ipw_att` the treated mean and the weighted control mean.
+  to 0; for the weighted rows the treated (or weighted treated) mean and the weighted
+  control mean (the counterfactual mean for the doubly robust row).
 * estimation, ic_bas, ic_haut (95 %), p_valeur; ess: effective size of the weighted
-  controls (`ipw_att`).
-* avertissements: "code: message" lines joined by " | ", empty when none.
+  controls; estimande: ATT or ATE for the adjusted and weighted rows.
+* covariables_utilisees, covariables_ecartees: the covariates the model used, and those
+  it could not (with why: constant, collinear); methode_inference: how the interval and
+  p-value were obtained; p_permutation, ic_permutation_bas/haut: randomisation
+  inference; e_valeur, e_valeur_ic: E-values (binary outcomes); p_holm: Holm-adjusted
+  p-value across the outcomes of a method (`ajouter_holm`).
+* avertissements: "code: message" lines joined by " | " (French messages naming no
+  count of households), empty when none; codes_avertissement: the codes alone.
 
 Methods: difference_brute (Newcombe interval, Fisher's exact p), rapport_risques
-(log-scale interval, Fisher's p), difference_moyennes (Welch), logit_effet_marginal,
-ols_ajuste, ipw_att (see modeles.py), did, cox (hazard ratio), logrank (estimation =
-chi-square), puissance_mdd (estimation = minimum detectable difference at 80 % power,
-5 % two-sided, for the sizes at hand: in proportion for a binary outcome, around the
-control proportion; in the outcome's unit for a continuous one), puissance_taille
-(estimation = households needed in each of two equal groups, 80 % power, 5 % two-sided,
-to detect 15 points from the control proportion in either direction for a binary
-outcome, or a quarter of the control mean for a continuous one; p_temoins holds the
-control proportion or mean, p_traites the one that would be detected).
+(log-scale interval, Fisher's p), difference_moyennes (Welch, and a permutation test),
+logit_effet_marginal, ols_ajuste, ipw_att / ipw_ate, ipw_ra_att / ipw_ra_ate (doubly
+robust), did, cox (hazard ratio), logrank (estimation = chi-square), puissance_mdd
+(estimation = minimum detectable difference for the test reported: Fisher's exact test,
+exact power, for a binary outcome; Welch's t test for a continuous one), puissance_taille
+(households needed in each of two equal groups to detect the target difference: 15
+points from the control proportion in either direction, or a quarter of the control
+mean, unless set; p_temoins holds the control proportion or mean, p_traites the one
+that would be detected).
 
-Small samples: each model keeps the covariates its data can carry (rare levels grouped
-with the reference, then one parameter per ten households of the limiting count, the
-covariates taken in the order given: see "Covariates of each model" below), with a
-`covariables_reduites` warning. A model left without covariates reports what it then
-is: the raw difference with its Newcombe interval (logit) or the difference in means
-with Welch's interval (regression).
+Small samples (the design this engine exists for: 25 accompanied against 25 controls):
+every covariate asked for enters every model (see "Covariates of each model"); Student
+t critical values; HC3 errors for the regressions; for the weighted estimators the
+randomisation interval (treatment redrawn from the propensity scores); with few
+landlords, the wild cluster bootstrap, and no interval where none is reliable
+(`intervalle_non_applicable`). The coverage study (`simulation.py`, `make bench`) checks
+each reported interval on such designs.
 """
 
 from __future__ import annotations
@@ -46,17 +54,22 @@ import pandas as pd
 
 from capitalisation import config
 from capitalisation.erreurs import ErreurUtilisateur
-from capitalisation.evaluation import modeles
+from capitalisation.evaluation import inference, modeles
 from capitalisation.evaluation import statistiques as st
+from capitalisation.evaluation.statistiques import NIVEAU
 
 COLONNES_ESTIMATIONS = [
     "projet_id", "resultat", "horizon_mois", "methode", "n_traites", "k_traites", "n_temoins",
     "k_temoins", "p_traites", "p_temoins", "estimation", "ic_bas", "ic_haut", "p_valeur", "ess",
-    "avertissements",
+    "avertissements", "estimande", "covariables_utilisees", "covariables_ecartees",
+    "methode_inference", "p_permutation", "ic_permutation_bas", "ic_permutation_haut",
+    "e_valeur", "e_valeur_ic", "p_holm", "codes_avertissement",
 ]
 COLONNES_EQUILIBRE = [
-    "projet_id", "covariable", "niveau", "moyenne_traites", "moyenne_temoins", "smd_avant",
-    "smd_apres", "desequilibre", "secret",
+    "projet_id", "covariable", "niveau", "n_traites", "n_temoins", "k_traites", "k_temoins",
+    "moyenne_traites", "moyenne_temoins", "moyenne_ponderee_temoins", "smd_avant", "smd_apres",
+    "ratio_variance_avant", "ratio_variance_apres", "ks_avant", "ks_apres", "desequilibre_avant",
+    "desequilibre_apres",
 ]
 COLONNES_TRAJECTOIRES = ["projet_id", "cohorte", "mois_relatif", "n", "moyenne", "ic_bas", "ic_haut"]
 COLONNES_SURVIE = ["projet_id", "evenement", "cohorte", "temps", "survie", "ic_bas", "ic_haut",
@@ -66,14 +79,17 @@ METHODES = {
     "difference_brute": "Différence brute (intervalle de Newcombe)",
     "rapport_risques": "Rapport de risques",
     "difference_moyennes": "Différence de moyennes (Welch)",
-    "logit_effet_marginal": "Effet marginal moyen (logit ajusté)",
+    "logit_effet_marginal": "Effet marginal moyen (modèle logistique)",
     "ols_ajuste": "Régression linéaire ajustée",
     "ipw_att": "Pondération inverse, effet sur les accompagnés (ATT)",
+    "ipw_ate": "Pondération inverse, effet moyen (ATE)",
+    "ipw_ra_att": "Doublement robuste (régression pondérée), effet sur les accompagnés (ATT)",
+    "ipw_ra_ate": "Doublement robuste (régression pondérée), effet moyen (ATE)",
     "did": "Différence de différences",
     "cox": "Rapport des risques instantanés (Cox)",
     "logrank": "Test du log-rank (khi-deux)",
-    "puissance_mdd": "Différence minimale détectable (80 %, 5 %)",
-    "puissance_taille": "Taille nécessaire par groupe (80 %, 5 %)",
+    "puissance_mdd": "Différence minimale détectable",
+    "puissance_taille": "Taille nécessaire par groupe",
 }
 
 # |SMD| above this flags a covariate (or level) as imbalanced.
@@ -92,6 +108,9 @@ COHORTE_TRAITEE, COHORTE_TEMOIN = "accompagne", "temoin"
 
 _VRAI = {"1", "1.0", "oui", "o", "vrai", "true", "t", "yes", "y"}
 _FAUX = {"0", "0.0", "non", "n", "faux", "false", "f", "no"}
+# Treatment codes besides the binary words: the data contract's cohort codes.
+_TRAITE = _VRAI | {COHORTE_TRAITEE, "accompagné", "accompagnee", "accompagnée", "traite", "traité"}
+_TEMOIN = _FAUX | {COHORTE_TEMOIN, "témoin"}
 
 Avertissement = tuple[str, str]
 
@@ -172,19 +191,38 @@ def convertir_resultat(serie: pd.Series, type_resultat: str | None = None) -> tu
 
 
 def convertir_traitement(serie: pd.Series) -> np.ndarray:
-    """The treatment column as an int array of 0/1; a clear error otherwise."""
-    if serie.isna().any() or (serie.astype(str).str.strip() == "").any():
-        n = int(serie.isna().sum() + (serie.astype(str).str.strip() == "").sum())
+    """The treatment column as an int array of 0/1; a clear error otherwise.
+
+    Accepted: 1/0, oui/non (vrai/faux, true/false) and the cohort codes
+    accompagne/temoin (with or without accents, any case)."""
+    vides = serie.isna() | (serie.astype(str).str.strip() == "")
+    if vides.any():
+        lignes = _citer_lignes(np.flatnonzero(vides.to_numpy()))
         raise ErreurUtilisateur(
-            f"la colonne de traitement « {serie.name} » a {n} valeur(s) manquante(s) : "
-            "chaque ménage doit valoir 0 (témoin) ou 1 (accompagné)")
-    valeurs = convertir_binaire(serie)
-    if valeurs is None:
-        autres = sorted({str(v) for v in serie.unique()} - {"0", "1", "0.0", "1.0"})[:5]
+            f"la colonne de traitement « {serie.name} » a {int(vides.sum())} valeur(s) manquante(s) "
+            f"({lignes}) : chaque ménage doit valoir 1, oui ou accompagne (accompagné) ou 0, non "
+            "ou temoin (témoin)")
+    if pd.api.types.is_bool_dtype(serie.dtype) or pd.api.types.is_numeric_dtype(serie.dtype):
+        valeurs = convertir_binaire(serie)
+        if valeurs is not None:
+            return valeurs.to_numpy().astype(int)
+    textes = _textes(serie)
+    inconnus = ~textes.isin(_TRAITE | _TEMOIN)
+    if inconnus.any():
+        autres = sorted({str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
+                         for v in serie[inconnus].unique()})[:5]
         raise ErreurUtilisateur(
-            f"la colonne de traitement « {serie.name} » doit valoir 0 (témoin) ou 1 "
-            f"(accompagné) ; valeurs trouvées : {', '.join(autres)}")
-    return valeurs.to_numpy().astype(int)
+            f"la colonne de traitement « {serie.name} » doit valoir 1, oui ou accompagne "
+            f"(accompagné) ou 0, non ou temoin (témoin) ; valeurs trouvées : {', '.join(autres)} "
+            f"({_citer_lignes(np.flatnonzero(inconnus.to_numpy()))})")
+    return textes.isin(_TRAITE).to_numpy().astype(int)
+
+
+def _citer_lignes(positions: np.ndarray, maximum: int = 10) -> str:
+    """« ligne(s) 2, 5, 9 » for 0-based row positions (line 1 is the header)."""
+    numeros = [str(int(i) + 2) for i in positions[:maximum]]
+    suite = f" et {len(positions) - maximum} autre(s)" if len(positions) > maximum else ""
+    return f"ligne{'s' if len(positions) > 1 else ''} {', '.join(numeros)}{suite}"
 
 
 @dataclass
@@ -214,13 +252,20 @@ def _est_nombre(v) -> bool:
     return isinstance(v, (bool, np.bool_, numbers.Number)) and not isinstance(v, str)
 
 
-def preparer_covariables(table: pd.DataFrame, covariables: list[str] | tuple[str, ...]) -> Covariables:
+def preparer_covariables(table: pd.DataFrame, covariables: list[str] | tuple[str, ...],
+                         categorielles: list[str] | tuple[str, ...] = ()) -> Covariables:
+    """`categorielles`: covariates taken as categories even when their values are numbers
+    (a département, a code)."""
     colonnes: dict[str, np.ndarray] = {}
     lignes: list[tuple[str, str, np.ndarray, bool]] = []
     par_covariable: dict[str, list[str]] = {}
     for nom in covariables:
         avant = len(colonnes)
-        _preparer_covariable(table[nom], nom, colonnes, lignes)
+        serie = table[nom]
+        if nom in categorielles:
+            serie = serie.map(lambda v: v if pd.isna(v) else (
+                str(int(v)) if isinstance(v, float) and v.is_integer() else str(v))).astype(object)
+        _preparer_covariable(serie, nom, colonnes, lignes)
         if len(colonnes) > avant:
             par_covariable[nom] = list(colonnes)[avant:]
     design = pd.DataFrame(colonnes, index=table.index) if colonnes else pd.DataFrame(index=table.index)
@@ -266,87 +311,69 @@ def _preparer_covariable(serie: pd.Series, nom: str, colonnes: dict[str, np.ndar
 
 
 # ---------------------------------------------------------------------------
-# Covariates of each model: rare levels, then events per parameter
+# Covariates of each model
 # ---------------------------------------------------------------------------
 #
-# A logit (or a regression) with many columns for few households separates, or overfits:
-# with ~30 controls and ~18 design columns the propensity model predicts the cohort
-# almost perfectly and the weights rest on two or three controls. Each model therefore
-# keeps only what its data can carry, the way an evaluator would:
-#
-# 1. Rare levels. An indicator column (a level of a categorical covariate, a missing
-#    indicator, a 0/1 covariate) carried by fewer than MIN_PAR_NIVEAU households of a
-#    cohort, or whose complement is, is dropped: the level joins the reference level
-#    (a 0/1 covariate leaves the model). Such a level cannot be compared across cohorts.
-# 2. Events per parameter (Peduzzi et al. 1996; Harrell, Regression Modeling
-#    Strategies, 4.4): a model has at most one parameter, besides the intercept, for
-#    EVENEMENTS_PAR_PARAMETRE households of its limiting count, which is the smaller
-#    cohort for the propensity score and the adjusted regression, and the smallest of the
-#    cohorts, the events and the non-events for the logit of a binary outcome. The
-#    treatment takes one of these parameters in the outcome models. Covariates enter in
-#    the order they are given (their priority order: the confounders the selection of
-#    the control group is known to have used first), each with all its remaining
-#    columns, until the next one no longer fits; the rest are left out.
-#
-# What is left out is listed in a `covariables_reduites` warning on the row. The
-# balance table still shows every covariate, before and after weighting, so that the
-# imbalance left on the covariates that were not modelled can be seen.
+# Every covariate the evaluator asks for enters every model. A design column is left out
+# only when the model cannot be written with it: a column that is constant, or a linear
+# combination of the others (a level every household of the sample shares, two
+# covariates that say the same thing). What was left out, and why, is written in the
+# row itself (`covariables_ecartees`), beside what was used (`covariables_utilisees`).
+# Few events per parameter do not drop anything: the row says the estimate is fragile
+# (`peu_d_evenements_par_parametre`). When the data cannot support a model at all
+# (separation of the logit, treatment determined by the covariates), the row gives no
+# estimate and says why; no row ever shows another estimator's number under its name.
 
-MIN_PAR_NIVEAU = 5
 EVENEMENTS_PAR_PARAMETRE = 10
 
 
-def budget_parametres(limitants: dict[str, int], deja_pris: int = 0) -> tuple[int, str]:
-    """Covariate columns a model can carry: floor(min(limitants) / EVENEMENTS_PAR_PARAMETRE)
-    minus the parameters already taken (the treatment), at least 0; and a French phrase
-    naming the limiting count."""
-    libelle, valeur = min(limitants.items(), key=lambda kv: kv[1])
-    budget = max(valeur // EVENEMENTS_PAR_PARAMETRE - deja_pris, 0)
-    phrase = (f"au plus {budget} colonne(s) de covariables (un paramètre pour "
-              f"{EVENEMENTS_PAR_PARAMETRE} {libelle} : {valeur} {libelle}"
-              + (", dont un pour le traitement)" if deja_pris else ")"))
-    return budget, phrase
+@dataclass
+class DesignModele:
+    """The covariate design of one model (None without covariates) and what it used."""
+
+    x: np.ndarray | None
+    utilisees: list[str]
+    ecartees: list[str]
 
 
-def covariables_du_modele(
-    cov: Covariables, traite: np.ndarray, budget: int, phrase: str, modele: str
-) -> tuple[np.ndarray | None, list[Avertissement]]:
-    """The design of one model (None without covariates) and its `covariables_reduites`
-    warning: rare levels dropped, then covariates in priority order within `budget`."""
+def design_du_modele(cov: Covariables, traite: np.ndarray | None = None) -> DesignModele:
+    """The design columns of `cov` a model can carry: constant and linearly dependent
+    columns (given the constant, and the treatment when `traite` is given) are left out
+    and listed with the reason."""
     if not cov.colonnes:
-        return None, []
-    t = np.asarray(traite) == 1
-    rares = []
-    for colonne in cov.design.columns:
-        if colonne not in cov.indicatrices:
+        return DesignModele(None, [], [])
+    noms = list(cov.design.columns)
+    base = [np.ones(len(cov.design))]
+    if traite is not None:
+        base.append(np.asarray(traite, dtype=float))
+    m = np.column_stack(base + [cov.design.to_numpy(dtype=float)])
+    gardees = set(j - len(base) for j in modeles.colonnes_independantes(m) if j >= len(base))
+    retenues = [noms[j] for j in range(len(noms)) if j in gardees]
+    ecartees = []
+    for j, nom in enumerate(noms):
+        if j in gardees:
             continue
-        v = cov.design[colonne].to_numpy() == 1
-        comptes = [int(v[t].sum()), int((~v[t]).sum()), int(v[~t].sum()), int((~v[~t]).sum())]
-        if min(comptes) < MIN_PAR_NIVEAU:
-            rares.append(colonne)
-    retenues, ecartees, colonnes, regroupes = [], [], [], []
-    for nom, cols in cov.colonnes.items():
-        restantes = [c for c in cols if c not in rares]
-        if not restantes:
-            regroupes += cols
-            continue
-        if not ecartees and len(colonnes) + len(restantes) <= budget:
-            retenues.append(nom)
-            colonnes += restantes
-            regroupes += [c for c in cols if c in rares]
-        else:
-            ecartees.append(nom)
-    if not regroupes and not ecartees:
-        return cov.matrice, []
-    morceaux = [f"{modele} : {phrase}"]
-    morceaux.append("retenues : " + (", ".join(retenues) if retenues else "aucune"))
-    if ecartees:
-        morceaux.append("écartées : " + ", ".join(ecartees))
-    if regroupes:
-        morceaux.append(f"niveaux rares regroupés avec la référence (moins de {MIN_PAR_NIVEAU} "
-                        "ménages dans une cohorte) : " + ", ".join(regroupes))
-    x = cov.design[colonnes].to_numpy(dtype=float) if colonnes else None
-    return x, [("covariables_reduites", " ; ".join(morceaux))]
+        colonne = cov.design[nom].to_numpy(dtype=float)
+        raison = "constante" if np.all(colonne == colonne[0]) else "colinéaire aux autres"
+        ecartees.append(f"{nom} ({raison})")
+    utilisees = [c for c, cols in cov.colonnes.items() if any(col in retenues for col in cols)]
+    ecartees += [f"{c} (aucune colonne utilisable)" for c in cov.colonnes if c not in utilisees
+                 and not any(e.startswith(f"{c}") for e in ecartees)]
+    x = cov.design[retenues].to_numpy(dtype=float) if retenues else None
+    return DesignModele(x, utilisees, ecartees)
+
+
+def avertissement_parametres(limitants: dict[str, int], k: int, modele: str) -> list[Avertissement]:
+    """Fewer than EVENEMENTS_PAR_PARAMETRE of the limiting count per parameter (besides the
+    intercept): the estimate is fragile (Peduzzi et al. 1996). No count is named."""
+    if k <= 0:
+        return []
+    libelle, valeur = min(limitants.items(), key=lambda kv: kv[1])
+    if valeur >= EVENEMENTS_PAR_PARAMETRE * k:
+        return []
+    return [("peu_d_evenements_par_parametre", (
+        f"{modele} : {k} paramètre(s) pour moins de {EVENEMENTS_PAR_PARAMETRE} {libelle} par "
+        "paramètre : estimation fragile, à lire avec l'intervalle"))]
 
 
 # ---------------------------------------------------------------------------
@@ -361,14 +388,15 @@ def _sous_seuil(compte: int) -> bool:
 def avertissement_secret(n_t: int, n_c: int, k_t: int | None = None, k_c: int | None = None,
                          quoi: str = "l'événement") -> list[Avertissement]:
     """Secrecy: a denominator under SEUIL_DENOMINATEUR or a count (or its complement)
-    between 1 and SEUIL_EFFECTIF - 1 in a cohort; the publication layer suppresses it."""
+    between 1 and SEUIL_EFFECTIF - 1 in a cohort; the publication layer suppresses it.
+    The text names which cohort, never a count."""
     raisons = []
     for libelle, n, k in (("accompagnés", n_t, k_t), ("témoins", n_c, k_c)):
         if n < config.SEUIL_DENOMINATEUR:
-            raisons.append(f"{n} {libelle} (dénominateur inférieur à {config.SEUIL_DENOMINATEUR})")
+            raisons.append(f"{libelle} : dénominateur inférieur à {config.SEUIL_DENOMINATEUR}")
         if k is not None and (_sous_seuil(k) or _sous_seuil(n - k)):
-            raisons.append(f"{libelle} : {k} avec {quoi} et {n - k} sans, sur {n} (effectif de 1 "
-                           f"à {config.SEUIL_EFFECTIF - 1})")
+            raisons.append(f"{libelle} : effectif avec ou sans {quoi} de 1 à "
+                           f"{config.SEUIL_EFFECTIF - 1}")
     if not raisons:
         return []
     return [("secret_statistique", "sous le seuil du secret statistique, à masquer avant "
@@ -378,46 +406,90 @@ def avertissement_secret(n_t: int, n_c: int, k_t: int | None = None, k_c: int | 
 def avertissement_evenements(n_t: int, k_t: int, n_c: int, k_c: int) -> list[Avertissement]:
     if min(k_t, n_t - k_t, k_c, n_c - k_c) < MIN_EVENEMENTS:
         return [("evenements_rares",
-                 (f"moins de {MIN_EVENEMENTS} événements ou non-événements dans une cohorte "
-                 f"(accompagnés : {k_t} sur {n_t}, témoins : {k_c} sur {n_c}) : estimations fragiles"))]
+                 (f"moins de {MIN_EVENEMENTS} événements ou non-événements dans une cohorte : "
+                  "estimations fragiles"))]
     return []
-
-
-def _sans_covariable(avertissements: list[Avertissement], quoi: str) -> list[Avertissement]:
-    """The `covariables_reduites` warning of a model left without any covariate says what
-    the estimate then is."""
-    return [(code, f"{message} ; sans covariable, l'estimation est la {quoi}")
-            if code == "covariables_reduites" else (code, message)
-            for code, message in avertissements]
 
 
 def _ligne(projet_id, resultat, horizon, methode, *, n_t=None, k_t=None, n_c=None, k_c=None,
            p_t=math.nan, p_c=math.nan, estimation=math.nan, ic_bas=math.nan, ic_haut=math.nan,
-           p_valeur=math.nan, ess=math.nan, avertissements=()) -> dict:
+           p_valeur=math.nan, ess=math.nan, avertissements=(), estimande=None,
+           utilisees=(), ecartees=(), methode_inference="", p_permutation=math.nan,
+           ic_permutation=(math.nan, math.nan)) -> dict:
+    avertissements = list(avertissements)
     return {
         "projet_id": projet_id, "resultat": resultat, "horizon_mois": horizon, "methode": methode,
         "n_traites": n_t, "k_traites": k_t, "n_temoins": n_c, "k_temoins": k_c, "p_traites": p_t, "p_temoins": p_c,
         "estimation": estimation, "ic_bas": ic_bas, "ic_haut": ic_haut, "p_valeur": p_valeur, "ess": ess,
-        "avertissements": joindre_avertissements(list(avertissements)),
+        "avertissements": joindre_avertissements(avertissements),
+        "estimande": estimande, "covariables_utilisees": ", ".join(utilisees),
+        "covariables_ecartees": ", ".join(ecartees), "methode_inference": methode_inference,
+        "p_permutation": p_permutation, "ic_permutation_bas": ic_permutation[0],
+        "ic_permutation_haut": ic_permutation[1], "e_valeur": math.nan, "e_valeur_ic": math.nan,
+        "p_holm": math.nan,
+        "codes_avertissement": ",".join(dict.fromkeys(code for code, _ in avertissements)),
     }
 
 
 def tableau_estimations(lignes: list[dict]) -> pd.DataFrame:
     """Rows as a DataFrame with the stable column order and dtypes of the results."""
     df = pd.DataFrame(lignes, columns=COLONNES_ESTIMATIONS)
-    for col in ("projet_id", "resultat", "methode", "avertissements"):
+    for col in ("projet_id", "resultat", "methode", "avertissements", "estimande",
+                "covariables_utilisees", "covariables_ecartees", "methode_inference",
+                "codes_avertissement"):
         df[col] = df[col].astype(object).where(df[col].notna(), None)
-    df["avertissements"] = df["avertissements"].fillna("")
+    for col in ("avertissements", "covariables_utilisees", "covariables_ecartees",
+                "methode_inference", "codes_avertissement"):
+        df[col] = df[col].fillna("")
     for col in ("horizon_mois", "n_traites", "k_traites", "n_temoins", "k_temoins"):
         df[col] = pd.to_numeric(df[col], errors="coerce").astype("Int64")
-    for col in ("p_traites", "p_temoins", "estimation", "ic_bas", "ic_haut", "p_valeur", "ess"):
+    for col in ("p_traites", "p_temoins", "estimation", "ic_bas", "ic_haut", "p_valeur", "ess",
+                "p_permutation", "ic_permutation_bas", "ic_permutation_haut", "e_valeur",
+                "e_valeur_ic", "p_holm"):
         df[col] = pd.to_numeric(df[col], errors="coerce").astype(float)
     return df
+
+
+def ajouter_holm(estimations: pd.DataFrame) -> pd.DataFrame:
+    """p_holm: Holm's adjustment of p_valeur across the outcomes of one project, horizon
+    and method (the family of tests an evaluator reads together)."""
+    df = estimations.copy()
+    cles = [df["projet_id"].fillna(""), df["horizon_mois"].fillna(-1), df["methode"]]
+    df["p_holm"] = math.nan
+    for _, index in df.groupby(cles, sort=False).groups.items():
+        df.loc[index, "p_holm"] = inference.holm(df.loc[index, "p_valeur"].to_numpy(dtype=float))
+    df.loc[df["methode"].astype(str).str.startswith("puissance"), "p_holm"] = math.nan
+    return df
+
+
+def _ajouter_e_valeurs(lignes: list[dict]) -> None:
+    """E-values of the binary outcome's rows: the risk ratio p_traites / p_temoins of each
+    row and, for the interval, its limit closest to the null as a ratio (the difference
+    limits taken around p_temoins)."""
+    for ligne in lignes:
+        p_t, p_c = ligne["p_traites"], ligne["p_temoins"]
+        if ligne["methode"].startswith("puissance") or not (
+                isinstance(p_c, float) and math.isfinite(p_c) and p_c > 0
+                and math.isfinite(ligne["estimation"])):
+            continue
+        if ligne["methode"] == "rapport_risques":
+            rr, bas, haut = ligne["estimation"], ligne["ic_bas"], ligne["ic_haut"]
+        else:
+            rr = p_t / p_c if math.isfinite(p_t) else math.nan
+            bas = (p_c + ligne["ic_bas"]) / p_c if math.isfinite(ligne["ic_bas"]) else math.nan
+            haut = (p_c + ligne["ic_haut"]) / p_c if math.isfinite(ligne["ic_haut"]) else math.nan
+        ligne["e_valeur"] = inference.e_valeur(rr)
+        ligne["e_valeur_ic"] = (inference.e_valeur_intervalle(max(bas, 1e-12), haut)
+                                if math.isfinite(bas) and math.isfinite(haut) else math.nan)
 
 
 # ---------------------------------------------------------------------------
 # One outcome
 # ---------------------------------------------------------------------------
+
+# Above this many households, the randomisation tests are not run (the asymptotic
+# intervals hold, and the draws would cost more than they add).
+MAX_RANDOMISATION = 2000
 
 
 def comparer_resultat(
@@ -430,56 +502,80 @@ def comparer_resultat(
     projet_id: str | None = None,
     horizon_mois: int | None = None,
     type_resultat: str | None = None,
+    estimande: str = "ATT",
+    categorielles: list[str] | tuple[str, ...] = (),
+    puissance: float | None = None,
+    ecart_cible: float | None = None,
+    rognage: float | None = None,
+    tirages: int = inference.TIRAGES,
+    avec_puissance: bool = True,
 ) -> pd.DataFrame:
     """Every estimate of the effect of treatment on one outcome (rows with a missing
     outcome dropped). Binary outcome: difference_brute, rapport_risques,
-    logit_effet_marginal, ipw_att, puissance_mdd; continuous: difference_moyennes,
-    ols_ajuste, ipw_att, puissance_mdd."""
+    logit_effet_marginal, ipw_att (ipw_ate), ipw_ra_att (ipw_ra_ate), puissance_mdd,
+    puissance_taille; continuous: difference_moyennes, ols_ajuste, the weighted ones, the
+    power rows.
+
+    `estimande`: "ATT" (effect on the accompanied, default) or "ATE" (in the whole
+    sample). `rognage`: households whose propensity score lies outside [a, 1 - a] leave
+    the weighted estimates (Crump et al. 2009), which then say so. `puissance`,
+    `ecart_cible`: power and target difference of the power rows.
+    """
+    estimande = (estimande or "ATT").upper()
+    if estimande not in ("ATT", "ATE"):
+        raise ErreurUtilisateur(f"estimande inconnu « {estimande} » : ATT ou ATE")
+    puissance = PUISSANCE if puissance is None else float(puissance)
     valeurs, type_resultat = convertir_resultat(table[resultat], type_resultat)
     garder = valeurs.notna().to_numpy()
     sous = table.loc[garder]
     y = valeurs.to_numpy()[garder]
     t = convertir_traitement(sous[traitement]) if len(sous) else np.zeros(0, dtype=int)
-    cov = preparer_covariables(sous, list(covariables))
-    erreurs = modeles.choisir_erreurs(sous[grappe].to_numpy() if grappe else None)
+    cov = preparer_covariables(sous, list(covariables), categorielles)
+    erreurs = modeles.choisir_erreurs(sous[grappe].to_numpy() if grappe else None, tirages)
     traites, temoins = t == 1, t == 0
     n_t, n_c = int(traites.sum()), int(temoins.sum())
-    cohortes = {"accompagnés": n_t, "témoins": n_c}
-    x_ps, avs_ps = covariables_du_modele(cov, t, *budget_parametres(cohortes),
-                                         "score de propension")
-    if type_resultat == "binaire":
-        k = int(np.nansum(y))
-        limitants = {**cohortes, "événements": k, "non-événements": len(y) - k}
-        x_y, avs_y = covariables_du_modele(cov, t, *budget_parametres(limitants, 1),
-                                           "modèle logistique du résultat")
-    else:
-        x_y, avs_y = covariables_du_modele(cov, t, *budget_parametres(cohortes, 1),
-                                           "régression du résultat")
     base = {"n_t": n_t, "n_c": n_c}
     ligne = lambda methode, **kw: _ligne(projet_id, resultat, horizon_mois, methode, **kw)
-
-    def ligne_modele(methode, estime, p_t, p_c, avs_covariables, **kw):
-        """A model's row: its estimate, with the comparison's warnings (`communs`), then those
-        of the standard errors, of the covariates and of the model."""
-        return ligne(methode, **base, p_t=p_t, p_c=p_c, estimation=estime["estimation"],
-                     ic_bas=estime["ic_bas"], ic_haut=estime["ic_haut"], p_valeur=estime["p_valeur"],
-                     avertissements=communs + erreurs.avertissements + avs_covariables
-                     + estime["avertissements"], **kw)
+    suffixe = estimande.lower()
+    binaire = type_resultat == "binaire"
 
     if n_t == 0 or n_c == 0:
         manque = [("estimation_impossible", "une des deux cohortes n'a aucun ménage avec ce résultat")]
-        methodes = (["difference_brute"] if type_resultat == "binaire" else ["difference_moyennes"])
+        methodes = ["difference_brute"] if binaire else ["difference_moyennes"]
         return tableau_estimations([ligne(m, **base, avertissements=manque) for m in methodes])
 
+    d_ps = design_du_modele(cov)
+    d_y = design_du_modele(cov, t)
+    cohortes = {"accompagnés": n_t, "témoins": n_c}
+    k_ps = 0 if d_ps.x is None else d_ps.x.shape[1]
+    k_y = 0 if d_y.x is None else d_y.x.shape[1]
+    avs_ps = avertissement_parametres(cohortes, k_ps, "score de propension")
     lignes = []
-    # One household in a cohort: no variance, so no model-based estimate.
     impossible = {"estimation": math.nan, "ic_bas": math.nan, "ic_haut": math.nan,
                   "p_valeur": math.nan, "p1": math.nan, "p0": math.nan, "mu1": math.nan,
-                  "mu0": math.nan, "ess": math.nan, "avertissements": [(
+                  "mu0": math.nan, "ess": math.nan, "methode_inference": "", "avertissements": [(
                       "estimation_impossible", ("un seul ménage dans une cohorte : ni "
                                                 "intervalle ni ajustement possibles"))]}
     modeles_possibles = min(n_t, n_c) >= 2
-    if type_resultat == "binaire":
+    petit = len(y) <= MAX_RANDOMISATION and erreurs.type == "HC"
+    grappes_bootstrap = erreurs.type != "HC"
+
+    def ligne_modele(methode, estime, p_t, p_c, design, avs_modele, **kw):
+        return ligne(methode, **base, p_t=p_t, p_c=p_c, estimation=estime["estimation"],
+                     ic_bas=estime["ic_bas"], ic_haut=estime["ic_haut"], p_valeur=estime["p_valeur"],
+                     avertissements=communs + erreurs.avertissements + avs_modele
+                     + estime["avertissements"], estimande=kw.pop("estimande", estimande),
+                     utilisees=design.utilisees, ecartees=design.ecartees,
+                     methode_inference=estime.get("methode_inference", ""), **kw)
+
+    def brute_grappes(quoi):
+        """The raw difference as the regression of y on the treatment, for clusters."""
+        r = modeles._inference_lineaire(y, np.column_stack([np.ones(len(y)), t.astype(float)]),
+                                        erreurs, NIVEAU)
+        return r, [("inference_par_grappe", f"{quoi} : intervalle et p-valeur tenant compte des "
+                    "grappes (régression sur le traitement), au lieu de l'intervalle usuel")]
+
+    if binaire:
         k_t, k_c = int(y[traites].sum()), int(y[temoins].sum())
         base.update(k_t=k_t, k_c=k_c)
         communs = (avertissement_secret(n_t, n_c, k_t, k_c)
@@ -487,91 +583,189 @@ def comparer_resultat(
         p_t, p_c = k_t / n_t, k_c / n_c
         p_fisher = st.p_fisher(k_t, n_t, k_c, n_c)
         d_brute, bas_brute, haut_brute = st.difference_newcombe(k_t, n_t, k_c, n_c)
-        lignes.append(ligne("difference_brute", **base, p_t=p_t, p_c=p_c, estimation=d_brute,
-                            ic_bas=bas_brute, ic_haut=haut_brute, p_valeur=p_fisher,
-                            avertissements=communs))
+        if grappes_bootstrap:
+            r, avs_g = brute_grappes("différence brute")
+            lignes.append(ligne("difference_brute", **base, p_t=p_t, p_c=p_c, estimation=d_brute,
+                                ic_bas=r["ic_bas"], ic_haut=r["ic_haut"], p_valeur=r["p_valeur"],
+                                avertissements=communs + erreurs.avertissements + avs_g,
+                                methode_inference=r["methode_inference"]))
+        else:
+            lignes.append(ligne("difference_brute", **base, p_t=p_t, p_c=p_c, estimation=d_brute,
+                                ic_bas=bas_brute, ic_haut=haut_brute, p_valeur=p_fisher,
+                                avertissements=communs, p_permutation=p_fisher,
+                                methode_inference=("intervalle de Newcombe (score hybride) ; test "
+                                                   "exact de Fisher (test de permutation exact)")))
         rr, bas, haut = st.rapport_risques(k_t, n_t, k_c, n_c)
         avs_rr = list(communs)
+        inference_rr = "intervalle de Katz (échelle logarithmique) ; test exact de Fisher"
         if k_t == 0 or k_c == 0:
             avs_rr.append(("estimation_impossible", ("aucun événement dans une cohorte : "
                            "intervalle du rapport de risques non défini")))
+        if grappes_bootstrap:
+            bas = haut = math.nan
+            avs_rr.append(("intervalle_non_applicable", ("rapport de risques : intervalle non "
+                           "calculé avec des grappes (voir la différence brute)")))
+            inference_rr = "aucune (grappes)"
         lignes.append(ligne("rapport_risques", **base, p_t=p_t, p_c=p_c,
                             estimation=rr if math.isfinite(rr) else math.nan,
-                            ic_bas=bas, ic_haut=haut, p_valeur=p_fisher, avertissements=avs_rr))
-        if not modeles_possibles:
-            ame = impossible
-        elif x_y is None:
-            # Without covariates the logit is saturated: its marginal effect is the raw
-            # difference, whose Newcombe interval behaves better than the Wald one with
-            # few events.
-            ame = {"estimation": d_brute, "ic_bas": bas_brute, "ic_haut": haut_brute,
-                   "p_valeur": p_fisher, "p1": p_t, "p0": p_c, "avertissements": []}
-            avs_y = _sans_covariable(avs_y, "différence brute, intervalle de Newcombe")
-        else:
-            ame = modeles.effet_marginal_logit(y, t, x_y, erreurs)
-        lignes.append(ligne_modele("logit_effet_marginal", ame, ame["p1"], ame["p0"], avs_y))
+                            ic_bas=bas, ic_haut=haut,
+                            p_valeur=math.nan if grappes_bootstrap else p_fisher,
+                            avertissements=avs_rr, methode_inference=inference_rr))
+        limitants = {**cohortes, "événements": k_t + k_c, "non-événements": len(y) - k_t - k_c}
+        avs_y = avertissement_parametres(limitants, k_y + 1, "modèle logistique du résultat")
+        ame = (modeles.effet_marginal_logit(y, t, d_y.x, erreurs, estimande=estimande)
+               if modeles_possibles else impossible)
+        lignes.append(ligne_modele("logit_effet_marginal", ame, ame["p1"], ame["p0"], d_y, avs_y))
     else:
         communs = avertissement_secret(n_t, n_c)
         w = st.difference_moyennes_welch(y[traites], y[temoins])
-        lignes.append(ligne("difference_moyennes", **base, p_t=w["moyenne_t"], p_c=w["moyenne_c"],
-                            estimation=w["estimation"], ic_bas=w["ic_bas"], ic_haut=w["ic_haut"],
-                            p_valeur=w["p_valeur"], avertissements=communs))
-        if not modeles_possibles:
-            ols = impossible
-        elif x_y is None:
-            # Without covariates the regression is the difference in means (Welch).
-            ols = {k: w[k] for k in ("estimation", "ic_bas", "ic_haut", "p_valeur")}
-            ols["avertissements"] = []
-            avs_y = _sans_covariable(avs_y, "différence de moyennes, intervalle de Welch")
+        perm = (inference.permutation_difference(y, t, tirages=tirages) if petit and modeles_possibles
+                else {"p_valeur": math.nan, "ic_bas": math.nan, "ic_haut": math.nan})
+        if grappes_bootstrap:
+            r, avs_g = brute_grappes("différence de moyennes")
+            lignes.append(ligne("difference_moyennes", **base, p_t=w["moyenne_t"], p_c=w["moyenne_c"],
+                                estimation=w["estimation"], ic_bas=r["ic_bas"], ic_haut=r["ic_haut"],
+                                p_valeur=r["p_valeur"], avertissements=communs
+                                + erreurs.avertissements + avs_g,
+                                methode_inference=r["methode_inference"]))
         else:
-            ols = modeles.ols_ajuste(y, t, x_y, erreurs)
-        lignes.append(ligne_modele("ols_ajuste", ols, w["moyenne_t"], w["moyenne_c"], avs_y))
+            lignes.append(ligne("difference_moyennes", **base, p_t=w["moyenne_t"], p_c=w["moyenne_c"],
+                                estimation=w["estimation"], ic_bas=w["ic_bas"], ic_haut=w["ic_haut"],
+                                p_valeur=w["p_valeur"], avertissements=communs,
+                                p_permutation=perm["p_valeur"],
+                                ic_permutation=(perm["ic_bas"], perm["ic_haut"]),
+                                methode_inference=(
+                                    "intervalle de Welch ; permutation "
+                                    f"({tirages} tirages, effet additif constant)" if petit
+                                    else "intervalle de Welch")))
+        avs_y = avertissement_parametres(cohortes, k_y + 1, "régression du résultat")
+        ols = modeles.ols_ajuste(y, t, d_y.x, erreurs) if modeles_possibles else impossible
+        lignes.append(ligne_modele("ols_ajuste", ols, w["moyenne_t"], w["moyenne_c"], d_y, avs_y))
 
-    ipw = modeles.ipw_att(y, t, x_ps, erreurs) if modeles_possibles else impossible
-    lignes.append(ligne_modele("ipw_att", ipw, ipw["mu1"], ipw["mu0"], avs_ps, ess=ipw["ess"]))
+    # Weighted estimators (optionally on the households within the overlap region).
+    y_w, t_w, x_w, erreurs_w, base_w = y, t, d_ps.x, erreurs, dict(base)
+    avs_rognage: list[Avertissement] = []
+    if rognage and modeles_possibles:
+        e_all, _, _ = modeles.score_propension(t, d_ps.x, erreurs)
+        if e_all is not None:
+            dedans = (e_all >= rognage) & (e_all <= 1 - rognage)
+            y_w, t_w = y[dedans], t[dedans]
+            x_w = None if d_ps.x is None else d_ps.x[dedans]
+            if erreurs.groupes is not None:
+                erreurs_w = modeles.choisir_erreurs(erreurs.groupes[dedans], tirages)
+            base_w = {"n_t": int((t_w == 1).sum()), "n_c": int((t_w == 0).sum())}
+            if binaire:
+                base_w.update(k_t=int(y_w[t_w == 1].sum()), k_c=int(y_w[t_w == 0].sum()))
+            avs_rognage = [("rognage", (
+                f"rognage : ménages dont le score de propension est hors de [{_fr(rognage, 2)} ; "
+                f"{_fr(1 - rognage, 2)}] écartés des estimations pondérées (effectifs de la ligne)"))]
+    possibles_w = min(int((t_w == 1).sum()), int((t_w == 0).sum())) >= 2
+    ipw = modeles.ipw(y_w, t_w, x_w, erreurs_w, estimande=estimande) if possibles_w else impossible
+    petit_w = petit and possibles_w and ipw.get("scores") is not None
+    dr = (modeles.ipw_ra(y_w, t_w, x_w, erreurs_w, estimande=estimande, scores=ipw["scores"])
+          if possibles_w and ipw.get("scores") is not None
+          else {**impossible, "avertissements": ipw["avertissements"][-1:] or impossible["avertissements"]})
+    if petit_w:
+        # Small samples: the randomisation interval is the one reported (the sandwich
+        # intervals of the weighted estimators are too narrow at 25 versus 25).
+        for estime, robuste in ((ipw, False), (dr, True)):
+            if not math.isfinite(estime["estimation"]):
+                continue
+            r = inference.randomisation_ponderee(y_w, t_w, ipw["design_ps"], ipw["scores"],
+                                                 estimande, tirages=tirages,
+                                                 doublement_robuste=robuste)
+            estime.update(ic_bas=r["ic_bas"], ic_haut=r["ic_haut"], p_valeur=r["p_valeur"],
+                          p_permutation=r["p_valeur"], ic_permutation=(r["ic_bas"], r["ic_haut"]))
+            estime["methode_inference"] = (
+                f"randomisation : traitement retiré selon les scores de propension, modèle "
+                f"réajusté à chaque tirage ({r['tirages']} tirages), intervalle par inversion du "
+                "test sous un effet additif constant")
+    elif erreurs_w.type == "bootstrap" and math.isfinite(dr["estimation"]):
+        dr.update(ic_bas=math.nan, ic_haut=math.nan, p_valeur=math.nan,
+                  methode_inference="aucune (grappes peu nombreuses)")
+        dr["avertissements"] = dr["avertissements"] + [("intervalle_non_applicable", (
+            "estimation doublement robuste : avec des grappes peu nombreuses, son intervalle par "
+            "bootstrap sauvage couvre mal la valeur vraie (étude de couverture) ; estimation "
+            "donnée sans intervalle ni p-valeur"))]
+    sauve = dict(base)
+    base.clear()
+    base.update(base_w)
+    lignes.append(ligne_modele(
+        f"ipw_{suffixe}", ipw, ipw["mu1"], ipw["mu0"], d_ps, avs_ps + avs_rognage, ess=ipw["ess"],
+        p_permutation=ipw.get("p_permutation", math.nan),
+        ic_permutation=ipw.get("ic_permutation", (math.nan, math.nan))))
+    lignes.append(ligne_modele(f"ipw_ra_{suffixe}", dr, ipw["mu1"], ipw["mu1"] - dr["estimation"]
+                               if math.isfinite(ipw["mu1"]) and math.isfinite(dr["estimation"])
+                               else math.nan, d_ps, avs_ps + avs_rognage,
+                               p_permutation=dr.get("p_permutation", math.nan),
+                               ic_permutation=dr.get("ic_permutation", (math.nan, math.nan))))
+    base.clear()
+    base.update(sauve)
 
-    if type_resultat == "binaire":
-        p_c = base["k_c"] / n_c
-        mdd = st.difference_minimale_detectable(n_t, n_c, p_c, PUISSANCE, ALPHA)
-        avs_mdd = list(communs)
-        if math.isnan(mdd):
-            avs_mdd.append(("puissance_insuffisante", ("avec ces effectifs, aucune différence de "
-                            "proportion n'est détectable avec une puissance de 80 %")))
-        lignes.append(ligne("puissance_mdd", **base, p_t=base["k_t"] / n_t, p_c=p_c,
-                            estimation=mdd, avertissements=avs_mdd))
-        taille, cible = taille_necessaire_ecart(p_c)
-        lignes.append(ligne("puissance_taille", **base, p_t=cible, p_c=p_c,
-                            estimation=math.nan if taille is None else float(taille),
-                            avertissements=communs))
-    else:
-        s_t = float(np.std(y[traites], ddof=1)) if n_t > 1 else math.nan
-        s_c = float(np.std(y[temoins], ddof=1)) if n_c > 1 else math.nan
-        mdd = st.difference_minimale_detectable_moyennes(n_t, n_c, s_t, s_c, PUISSANCE, ALPHA)
-        m_t, m_c = float(y[traites].mean()), float(y[temoins].mean())
-        lignes.append(ligne("puissance_mdd", **base, p_t=m_t, p_c=m_c, estimation=mdd,
-                            avertissements=communs))
-        ecart = ECART_RELATIF_CIBLE * abs(m_c)
-        taille = st.taille_necessaire_moyennes(s_t, s_c, ecart, PUISSANCE, ALPHA)
-        avs_taille = list(communs)
-        if taille is None:
-            avs_taille.append(("estimation_impossible", (
-                "moyenne des témoins nulle ou écarts types non calculables : taille nécessaire "
-                "non définie")))
-        lignes.append(ligne("puissance_taille", **base, p_t=m_c - ecart, p_c=m_c,
-                            estimation=math.nan if taille is None else float(taille),
-                            avertissements=avs_taille))
+    if avec_puissance:
+        lignes += _lignes_puissance(ligne, base, communs, y, traites, temoins, binaire,
+                                    puissance, ecart_cible)
+    if binaire:
+        _ajouter_e_valeurs(lignes)
     return tableau_estimations(lignes)
 
 
-def taille_necessaire_ecart(p_temoins: float, ecart: float = ECART_CIBLE) -> tuple[int | None, float]:
-    """Households per group (two equal groups, 80 % power, 5 % two-sided) to detect a
+def _lignes_puissance(ligne, base, communs, y, traites, temoins, binaire, puissance,
+                      ecart_cible) -> list[dict]:
+    """puissance_mdd and puissance_taille for the test reported: Fisher's exact test
+    (exact power, by enumerating the binomial outcomes) for a binary outcome, Welch's t
+    test (noncentral t) for a continuous one."""
+    n_t, n_c = base["n_t"], base["n_c"]
+    lignes = []
+    texte = f"{_fr(100 * puissance, 0)} %, test bilatéral à {_fr(100 * ALPHA, 0)} %"
+    if binaire:
+        p_c = base["k_c"] / n_c
+        mdd = inference.difference_detectable_fisher(n_t, n_c, p_c, puissance, ALPHA)
+        avs_mdd = list(communs)
+        if math.isnan(mdd):
+            avs_mdd.append(("puissance_insuffisante", ("avec ces effectifs, aucune différence de "
+                            f"proportion n'est détectable avec une puissance de {_fr(100 * puissance, 0)} %")))
+        lignes.append(ligne("puissance_mdd", **base, p_t=base["k_t"] / n_t, p_c=p_c,
+                            estimation=mdd, avertissements=avs_mdd,
+                            methode_inference=f"puissance exacte du test de Fisher ({texte})"))
+        taille, cible = taille_necessaire_ecart(p_c, ECART_CIBLE if ecart_cible is None
+                                                else ecart_cible, puissance)
+        lignes.append(ligne("puissance_taille", **base, p_t=cible, p_c=p_c,
+                            estimation=math.nan if taille is None else float(taille),
+                            avertissements=communs,
+                            methode_inference=f"puissance exacte du test de Fisher ({texte})"))
+        return lignes
+    s_t = float(np.std(y[traites], ddof=1)) if n_t > 1 else math.nan
+    s_c = float(np.std(y[temoins], ddof=1)) if n_c > 1 else math.nan
+    mdd = inference.difference_detectable_welch(n_t, n_c, s_t, s_c, puissance, ALPHA)
+    m_t, m_c = float(y[traites].mean()), float(y[temoins].mean())
+    lignes.append(ligne("puissance_mdd", **base, p_t=m_t, p_c=m_c, estimation=mdd,
+                        avertissements=communs,
+                        methode_inference=f"puissance du test de Welch, t non central ({texte})"))
+    ecart = (ECART_RELATIF_CIBLE if ecart_cible is None else ecart_cible) * abs(m_c)
+    taille = inference.taille_welch(s_t, s_c, ecart, puissance, ALPHA)
+    avs_taille = list(communs)
+    if taille is None:
+        avs_taille.append(("estimation_impossible", (
+            "moyenne des témoins nulle ou écarts types non calculables : taille nécessaire "
+            "non définie")))
+    lignes.append(ligne("puissance_taille", **base, p_t=m_c - ecart, p_c=m_c,
+                        estimation=math.nan if taille is None else float(taille),
+                        avertissements=avs_taille,
+                        methode_inference=f"puissance du test de Welch, t non central ({texte})"))
+    return lignes
+
+
+def taille_necessaire_ecart(p_temoins: float, ecart: float = ECART_CIBLE,
+                            puissance: float = PUISSANCE) -> tuple[int | None, float]:
+    """Households per group (two equal groups) for Fisher's exact test to detect a
     difference of `ecart` from the control proportion in either direction: the larger of
     the sizes for p_temoins + ecart and p_temoins - ecart (those within [0, 1]); with the
     proportion that gave it."""
     tailles = []
     for cible in (p_temoins + ecart, p_temoins - ecart):
         if 0 <= cible <= 1:
-            taille = st.taille_necessaire(p_temoins, cible - p_temoins, PUISSANCE, ALPHA)
+            taille = inference.taille_fisher(p_temoins, cible - p_temoins, puissance, ALPHA)
             if taille is not None:
                 tailles.append((taille, cible))
     if not tailles:
@@ -580,18 +774,50 @@ def taille_necessaire_ecart(p_temoins: float, ecart: float = ECART_CIBLE) -> tup
     return taille, cible
 
 
-def taille_necessaire_observee(estimations: pd.DataFrame) -> int | None:
-    """Households per group needed to detect the observed raw difference (binary outcome)."""
+def taille_necessaire_observee(estimations: pd.DataFrame, puissance: float = PUISSANCE) -> int | None:
+    """Households per group needed for Fisher's exact test to detect the observed raw
+    difference (binary outcome)."""
     brute = estimations[estimations["methode"] == "difference_brute"]
     if brute.empty or pd.isna(brute["estimation"].iloc[0]) or pd.isna(brute["p_temoins"].iloc[0]):
         return None
-    return st.taille_necessaire(float(brute["p_temoins"].iloc[0]), float(brute["estimation"].iloc[0]),
-                                PUISSANCE, ALPHA)
+    return inference.taille_fisher(float(brute["p_temoins"].iloc[0]),
+                                   float(brute["estimation"].iloc[0]), puissance, ALPHA)
 
 
 # ---------------------------------------------------------------------------
 # Balance
 # ---------------------------------------------------------------------------
+
+
+def scores_et_poids(t: np.ndarray, cov: Covariables, estimande: str = "ATT"
+                    ) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Propensity scores on every usable covariate (maximum likelihood, Firth under
+    separation) and the estimand's weights; (None, None) when they cannot be estimated."""
+    if not ((t == 1).any() and (t == 0).any()):
+        return None, None
+    design = design_du_modele(cov)
+    scores, _, _ = modeles.score_propension(t, design.x, modeles.Erreurs("HC"))
+    if scores is None or not np.all((scores > 0) & (scores < 1)):
+        return None, None
+    return scores, modeles.poids_estimande(scores, t, estimande)
+
+
+def _ks(x_t, x_c, w_t=None, w_c=None) -> float:
+    """Kolmogorov-Smirnov statistic of the (weighted) empirical distributions."""
+    w_t = np.ones(len(x_t)) if w_t is None else np.asarray(w_t, dtype=float)
+    w_c = np.ones(len(x_c)) if w_c is None else np.asarray(w_c, dtype=float)
+    points = np.unique(np.concatenate([x_t, x_c]))
+    f = lambda x, w: np.array([w[x <= p].sum() for p in points]) / w.sum()
+    if len(points) > 2000:
+        ordre_t, ordre_c = np.argsort(x_t), np.argsort(x_c)
+        cw_t = np.cumsum(w_t[ordre_t]) / w_t.sum()
+        cw_c = np.cumsum(w_c[ordre_c]) / w_c.sum()
+        i_t = np.searchsorted(x_t[ordre_t], points, side="right")
+        i_c = np.searchsorted(x_c[ordre_c], points, side="right")
+        f_t = np.where(i_t > 0, cw_t[np.maximum(i_t - 1, 0)], 0.0)
+        f_c = np.where(i_c > 0, cw_c[np.maximum(i_c - 1, 0)], 0.0)
+        return float(np.max(np.abs(f_t - f_c)))
+    return float(np.max(np.abs(f(x_t, w_t) - f(x_c, w_c))))
 
 
 def tableau_equilibre(
@@ -601,54 +827,101 @@ def tableau_equilibre(
     autres: list[str] | tuple[str, ...] = (),
     *,
     projet_id: str | None = None,
+    estimande: str = "ATT",
+    categorielles: list[str] | tuple[str, ...] = (),
 ) -> pd.DataFrame:
-    """Standardised mean differences by covariate (and level), before and after ATT weighting.
+    """Balance of each covariate (and level) before and after weighting, as cobalt's
+    bal.tab and MatchIt's summary report it.
 
-    The weights come from the propensity model on `covariables` (those it can carry, in
-    the order given: `covariables_du_modele`); every covariate is shown, so that the
-    imbalance left on those the model could not take is visible. `autres` are shown in
-    the table (with the same weights) without entering the model (e.g. the landlord).
-    `desequilibre` is true when |SMD| > SEUIL_SMD before or after weighting; `secret`
-    when a cohort has fewer than SEUIL_DENOMINATEUR households or a level counts 1 to
-    SEUIL_EFFECTIF - 1 households in a cohort.
+    Weights: those of the estimand (ATT: 1 and e/(1-e); ATE: 1/e and 1/(1-e)) from the
+    propensity model on every usable covariate; `autres` are shown with the same weights
+    without entering the model (e.g. the landlord); the first row is the propensity
+    score itself (`score_propension`, cobalt's « distance »).
+
+    * moyenne_traites, moyenne_temoins: unweighted means (proportions for a level);
+      moyenne_ponderee_temoins: the weighted control mean;
+    * smd_avant, smd_apres: (treated - control mean) over the treated group's standard
+      deviation for the ATT, over sqrt((s_t^2 + s_c^2) / 2) for the ATE, the same
+      unweighted denominator before and after weighting (cobalt's s.d.denom), sqrt(p(1-p))
+      for a 0/1 column;
+    * ratio_variance_avant, ratio_variance_apres: treated over control variance
+      (weighted after), continuous covariates only;
+    * ks_avant, ks_apres: Kolmogorov-Smirnov statistic (the difference in proportions for
+      a 0/1 column);
+    * desequilibre_avant, desequilibre_apres: |SMD| > SEUIL_SMD.
+
+    n_traites, n_temoins: households of each cohort; k_traites, k_temoins: households at
+    that level (null for a continuous covariate). Secrecy is the publication layer's.
     """
+    estimande = (estimande or "ATT").upper()
     t = convertir_traitement(table[traitement])
-    cov = preparer_covariables(table, list(covariables))
-    poids = None
-    if (t == 1).any() and (t == 0).any():
-        budget = budget_parametres({"accompagnés": int((t == 1).sum()),
-                                    "témoins": int((t == 0).sum())})
-        x_ps, _ = covariables_du_modele(cov, t, *budget, "score de propension")
-        scores, _, _ = modeles.score_propension(t, x_ps, modeles.Erreurs("HC1"))
-        if scores is not None and np.all((scores > 0) & (scores < 1)):
-            poids = modeles.poids_att(scores, t)
-    lignes_eq = cov.lignes_equilibre + preparer_covariables(table, [a for a in autres
-                                                                    if a not in covariables]).lignes_equilibre
+    cov = preparer_covariables(table, list(covariables), categorielles)
+    scores, poids = scores_et_poids(t, cov, estimande)
+    lignes_eq = list(cov.lignes_equilibre)
+    if scores is not None and cov.colonnes:
+        lignes_eq.insert(0, ("score_propension", "", scores, False))
+    lignes_eq += preparer_covariables(table, [a for a in autres if a not in covariables],
+                                      categorielles).lignes_equilibre
     traites, temoins = t == 1, t == 0
     n_t, n_c = int(traites.sum()), int(temoins.sum())
+    w_t = None if poids is None else (poids[traites] if estimande == "ATE" else np.ones(n_t))
+    w_c = None if poids is None else poids[temoins]
     lignes = []
     for nom, niveau, valeurs, binaire in lignes_eq:
         x_t, x_c = valeurs[traites], valeurs[temoins]
-        avant = st.difference_standardisee(x_t, x_c, binaire=binaire)
-        apres = (st.difference_standardisee(x_t, x_c, poids[traites], poids[temoins], binaire=binaire)
-                 if poids is not None else math.nan)
-        secret = n_t < config.SEUIL_DENOMINATEUR or n_c < config.SEUIL_DENOMINATEUR
+        m_t = float(x_t.mean()) if n_t else math.nan
+        m_c = float(x_c.mean()) if n_c else math.nan
         if binaire:
-            secret = secret or any(_sous_seuil(round(x.sum())) for x in (x_t, x_c))
+            v_t, v_c = m_t * (1 - m_t), m_c * (1 - m_c)
+        else:
+            v_t, v_c = st.variance_ponderee(x_t), st.variance_ponderee(x_c)
+        denominateur = math.sqrt(v_t) if estimande == "ATT" else math.sqrt((v_t + v_c) / 2)
+        if not (denominateur > 1e-12):
+            denominateur = math.sqrt(max((v_t + v_c) / 2, 0.0)) if math.isfinite(v_t + v_c) else 0.0
+
+        def smd(a, b, denominateur=denominateur):
+            d = a - b
+            if not math.isfinite(d):
+                return math.nan
+            if denominateur < 1e-12:
+                return 0.0 if abs(d) < 1e-12 else math.copysign(math.inf, d)
+            return d / denominateur
+
+        mp_t = st.moyenne_ponderee(x_t, w_t) if w_t is not None else math.nan
+        mp_c = st.moyenne_ponderee(x_c, w_c) if w_c is not None else math.nan
+        ratio = lambda a, b: a / b if (math.isfinite(a) and math.isfinite(b) and b > 0) else math.nan
+        if binaire:
+            rv_avant = rv_apres = math.nan
+            ks_avant = abs(m_t - m_c)
+            ks_apres = abs(mp_t - mp_c) if w_c is not None else math.nan
+        else:
+            rv_avant = ratio(v_t, v_c)
+            rv_apres = (ratio(st.variance_ponderee(x_t, w_t) if estimande == "ATE" else v_t,
+                              st.variance_ponderee(x_c, w_c)) if w_c is not None else math.nan)
+            ks_avant = _ks(x_t, x_c) if n_t and n_c else math.nan
+            ks_apres = _ks(x_t, x_c, w_t, w_c) if w_c is not None else math.nan
+        avant, apres = smd(m_t, m_c), smd(mp_t, mp_c)
         lignes.append({
             "projet_id": projet_id, "covariable": nom, "niveau": niveau,
-            "moyenne_traites": float(x_t.mean()) if n_t else math.nan,
-            "moyenne_temoins": float(x_c.mean()) if n_c else math.nan,
+            "n_traites": n_t, "n_temoins": n_c,
+            "k_traites": int(round(x_t.sum())) if binaire else None,
+            "k_temoins": int(round(x_c.sum())) if binaire else None,
+            "moyenne_traites": m_t, "moyenne_temoins": m_c, "moyenne_ponderee_temoins": mp_c,
             "smd_avant": avant, "smd_apres": apres,
-            "desequilibre": bool(any(abs(v) > SEUIL_SMD for v in (avant, apres) if not math.isnan(v))),
-            "secret": bool(secret),
+            "ratio_variance_avant": rv_avant, "ratio_variance_apres": rv_apres,
+            "ks_avant": ks_avant, "ks_apres": ks_apres,
+            "desequilibre_avant": bool(not math.isnan(avant) and abs(avant) > SEUIL_SMD),
+            "desequilibre_apres": bool(not math.isnan(apres) and abs(apres) > SEUIL_SMD),
         })
     df = pd.DataFrame(lignes, columns=COLONNES_EQUILIBRE)
     for col in ("projet_id", "covariable", "niveau"):
         df[col] = df[col].astype(object)
-    for col in ("moyenne_traites", "moyenne_temoins", "smd_avant", "smd_apres"):
+    for col in ("n_traites", "n_temoins", "k_traites", "k_temoins"):
+        df[col] = pd.to_numeric(df[col], errors="coerce").astype("Int64")
+    for col in ("moyenne_traites", "moyenne_temoins", "moyenne_ponderee_temoins", "smd_avant",
+                "smd_apres", "ratio_variance_avant", "ratio_variance_apres", "ks_avant", "ks_apres"):
         df[col] = df[col].astype(float)
-    for col in ("desequilibre", "secret"):
+    for col in ("desequilibre_avant", "desequilibre_apres"):
         df[col] = df[col].astype(bool)
     return df
 
@@ -687,7 +960,7 @@ def comparer_survie(
     communs = avertissement_secret(n_t, n_c, k_t, k_c)
     if min(k_t, k_c) < MIN_EVENEMENTS:
         communs = communs + [("evenements_rares", (f"moins de {MIN_EVENEMENTS} événements dans une "
-                              f"cohorte (accompagnés : {k_t}, témoins : {k_c}) : estimations fragiles"))]
+                              "cohorte : estimations fragiles"))]
     ligne = lambda methode, **kw: _ligne(projet_id, nom_evenement, horizon_mois, methode, **kw)
     lignes = []
     if n_t == 0 or n_c == 0:
@@ -703,9 +976,9 @@ def comparer_survie(
                         "risques instantanés non estimable")))
     else:
         cox = st.cox_rapport_risques(temps, statut, t)
-        if not math.isnan(cox["coef"]) and abs(cox["coef"]) > modeles.SEUIL_COEF_STANDARDISE:
-            avs_cox.append(("separation", ("modèle de Cox : coefficient démesuré, estimation "
-                                           "non fiable ; intervalle et p-valeur non calculés")))
+        if not all(math.isfinite(cox[c]) for c in ("estimation", "ic_bas", "ic_haut")):
+            avs_cox.append(("non_convergence", ("modèle de Cox : vraisemblance partielle sans "
+                                                "maximum fini ; intervalle et p-valeur non calculés")))
             cox.update(ic_bas=math.nan, ic_haut=math.nan, p_valeur=math.nan)
     lignes.append(ligne("cox", **base, estimation=cox["estimation"], ic_bas=cox["ic_bas"],
                         ic_haut=cox["ic_haut"], p_valeur=cox["p_valeur"], avertissements=avs_cox))

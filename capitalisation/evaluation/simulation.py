@@ -1,163 +1,270 @@
-"""Coverage study of the 95 % intervals of the comparison engine.
+"""Coverage study of the intervals of the comparison engine, on the designs it exists for.
 
-Simulates `n_jeux` datasets with a known effect and counts how often each interval
-contains its true value. Data-generating process (per household, `n_menages` each):
+Each scenario draws `n_jeux` datasets of 25 accompanied and 25 control households
+chosen by the landlords (non-randomised: the two cohorts are drawn from the conditional
+distributions of the covariates given the cohort, as a landlord picking its households
+would), runs each through `moteur.comparer_resultat` exactly as the warehouse does (ATT,
+covariates x1 and x2, the landlord as cluster where there is one) and counts how often
+every interval the engine reports contains its true value.
 
-    X1 ~ N(0, 1), X2 ~ Bernoulli(1/2)
-    T  ~ Bernoulli(expit(A0 + A1 X1 + A2 X2))          (non-randomised assignment)
-    Y  ~ Bernoulli(expit(B0 + BT T + B1 X1 + B2 X2))    (binary outcome)
+Scenarios (`SCENARIOS`):
 
-The outcome and propensity models of the engine (logit on X1, X2) are correctly
-specified, so each estimator targets its own estimand:
+* selection: confounded selection on x1 (continuous) and x2 (0/1), binary outcome
+  around 40 %;
+* rare: the same selection, outcome around 6 %;
+* confusion_forte: selection and outcome both strongly driven by x1 and x2;
+* dette_asymetrique: a debt amount with a very skewed (log-normal) error and a constant
+  effect of -300 euros;
+* bailleurs_6, bailleurs_12: households of 6 or 12 landlords; the landlord shifts the
+  covariate x1 and the outcome (intra-landlord correlation), so that intervals must
+  account for the clusters.
 
-* difference_brute: P(Y=1 | T=1) - P(Y=1 | T=0), the difference in expected
-  proportions given the assignment model (confounded by X, not an effect);
-* logit_effet_marginal: the population average marginal effect E[m1(X) - m0(X)],
-  with m_t(x) = P(Y=1 | T=t, X=x);
-* ipw_att: the effect on the treated E[m1(X) - m0(X) | T=1].
+True values: the estimand of each method (ATT for the adjusted and weighted ones; the
+difference, or ratio, of the expected outcomes of the two cohorts for the raw ones)
+computed on 2 000 000 households of the same process. With 1 000 datasets the Monte
+Carlo standard error of a 95 % coverage is 0.7 point.
 
-The true values are computed by Gauss-Hermite quadrature over X1 (exact to machine
-precision) and summing over X2. With 200 datasets the Monte Carlo standard error of a
-95 % coverage is 1.5 points. Each dataset goes through `moteur.comparer_resultat`, as
-the warehouse's cohorts do (covariates of each model within its events per parameter);
-`--menages 60` checks the intervals on samples as small as a project's.
-
-Run: `python -m capitalisation.evaluation.simulation [--jeux 200] [--graine 20200601]`.
+Run: `python -m capitalisation.evaluation.simulation [--jeux 1000] [--processus 2]
+[--tirages 199] [--scenarios selection,rare]`.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import os
 import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from capitalisation.evaluation import moteur
-
-A0, A1, A2 = -0.4, 0.8, -0.6
-B0, BT, B1, B2 = -0.5, 0.6, 0.8, 0.5
 GRAINE = 20200601
-N_MENAGES = 600
-N_JEUX = 200
-
-ESTIMANDES = {
-    "difference_brute": "P(Y=1 | T=1) − P(Y=1 | T=0) (différence des proportions attendues)",
-    "logit_effet_marginal": "E[m1(X) − m0(X)] (effet marginal moyen dans la population)",
-    "ipw_att": "E[m1(X) − m0(X) | T=1] (effet sur les accompagnés)",
-}
+N_JEUX = 1000
+N_PAR_COHORTE = 25
+TIRAGES = 199
+# A covered share in this range is the target of every reported interval.
+COUVERTURE_MIN, COUVERTURE_MAX = 0.93, 0.97
 
 
 def _expit(x):
     return 1.0 / (1.0 + np.exp(-x))
 
 
-def valeurs_vraies() -> dict[str, float]:
-    """True estimands of the data-generating process, by quadrature."""
-    noeuds, poids = np.polynomial.hermite.hermgauss(80)
-    x1 = math.sqrt(2) * noeuds
-    w = poids / math.sqrt(math.pi)
-    esperance = lambda f: sum(0.5 * np.sum(w * f(x1, x2)) for x2 in (0.0, 1.0))
-    e = lambda a, b: _expit(A0 + A1 * a + A2 * b)
-    m1 = lambda a, b: _expit(B0 + BT + B1 * a + B2 * b)
-    m0 = lambda a, b: _expit(B0 + B1 * a + B2 * b)
-    p_t = esperance(lambda a, b: e(a, b))
-    return {
-        "difference_brute": esperance(lambda a, b: e(a, b) * m1(a, b)) / p_t
-        - esperance(lambda a, b: (1 - e(a, b)) * m0(a, b)) / (1 - p_t),
-        "logit_effet_marginal": esperance(lambda a, b: m1(a, b) - m0(a, b)),
-        "ipw_att": esperance(lambda a, b: e(a, b) * (m1(a, b) - m0(a, b))) / p_t,
-    }
+@dataclass(frozen=True)
+class Scenario:
+    nom: str
+    description: str
+    binaire: bool = True
+    a: tuple[float, float, float] = (0.0, 0.8, -0.6)       # selection: a0 + a1 x1 + a2 x2
+    b: tuple[float, float, float, float] = (-0.5, 0.6, 0.8, 0.5)  # outcome: b0 + bt T + b1 x1 + b2 x2
+    grappes: int = 0
+    ecart_grappe: float = 0.0
+
+    def population(self, rng: np.random.Generator, n: int):
+        """n households of the process: (x1, x2, grappe, T, Y(0), Y(1))."""
+        g = rng.integers(0, max(self.grappes, 1), n) if self.grappes else np.zeros(n, dtype=int)
+        effets = rng.normal(0, self.ecart_grappe, max(self.grappes, 1)) if self.grappes else np.zeros(1)
+        x1 = rng.standard_normal(n) + (effets[g] if self.grappes else 0.0)
+        x2 = (rng.random(n) < 0.5).astype(float)
+        a0, a1, a2 = self.a
+        t = (rng.random(n) < _expit(a0 + a1 * x1 + a2 * x2)).astype(int)
+        b0, bt, b1, b2 = self.b
+        u = effets[g] if self.grappes else 0.0
+        if self.binaire:
+            base = b0 + b1 * x1 + b2 * x2 + u
+            tirage = rng.random(n)
+            y0 = (tirage < _expit(base)).astype(float)
+            y1 = (tirage < _expit(base + bt)).astype(float)
+        else:
+            bruit = 800 * (rng.lognormal(0.0, 1.0, n) - math.exp(0.5))
+            y0 = b0 + b1 * x1 + b2 * x2 + 400 * u + bruit
+            y1 = y0 + bt
+        return x1, x2, g, t, y0, y1
 
 
-def simuler_jeu(rng: np.random.Generator, n: int = N_MENAGES):
-    """One dataset: (y, t, x) with x the two covariates."""
-    x1 = rng.standard_normal(n)
-    x2 = (rng.random(n) < 0.5).astype(float)
-    t = (rng.random(n) < _expit(A0 + A1 * x1 + A2 * x2)).astype(int)
-    y = (rng.random(n) < _expit(B0 + BT * t + B1 * x1 + B2 * x2)).astype(float)
-    return y, t, np.column_stack([x1, x2])
+SCENARIOS = {
+    s.nom: s for s in [
+        Scenario("selection", "sélection confondue, résultat binaire (~40 %)"),
+        Scenario("rare", "résultat rare (~6 %)", b=(-3.1, 0.6, 0.5, 0.3)),
+        Scenario("confusion_forte", "confusion forte", a=(0.0, 1.6, -1.2), b=(-0.5, 0.6, 1.2, 0.8)),
+        Scenario("dette_asymetrique", "montants de dette asymétriques (log-normaux)", binaire=False,
+                 b=(1000.0, -300.0, 400.0, 300.0)),
+        Scenario("bailleurs_6", "6 bailleurs (grappes)", grappes=6, ecart_grappe=0.6),
+        Scenario("bailleurs_12", "12 bailleurs (grappes)", grappes=12, ecart_grappe=0.6),
+    ]
+}
 
 
-def estimer_jeu(y: np.ndarray, t: np.ndarray, x: np.ndarray) -> dict[str, tuple[float, float, float]]:
-    """(estimate, lower, upper) of the three estimators on one dataset, computed by the
-    engine as the warehouse runs it (`moteur.comparer_resultat`: covariates of each
-    model within its events per parameter, HC1 errors without clusters)."""
-    table = pd.DataFrame({"t": t, "y": y, "x1": x[:, 0], "x2": x[:, 1]})
-    lignes = moteur.comparer_resultat(table, "t", "y", ["x1", "x2"], type_resultat="binaire")
-    lignes = lignes.set_index("methode")
-    return {methode: tuple(float(lignes.loc[methode, c]) for c in ("estimation", "ic_bas", "ic_haut"))
-            for methode in ESTIMANDES}
-
-
-def etude_couverture(n_jeux: int = N_JEUX, graine: int = GRAINE,
-                     n_menages: int = N_MENAGES) -> pd.DataFrame:
-    """Coverage of the 95 % intervals over `n_jeux` simulated datasets.
-
-    One row per method: methode, estimande, valeur_vraie, couverture (share of intervals
-    containing the true value), erreur_mc (its Monte Carlo standard error),
-    estimation_moyenne, biais, largeur_moyenne, n_jeux (datasets with an interval).
-    """
-    vraies = valeurs_vraies()
+def valeurs_vraies(scenario: Scenario, n: int = 2_000_000, graine: int = 1) -> dict[str, float]:
+    """True value of each method's estimand, on n households of the process."""
     rng = np.random.default_rng(graine)
-    couvert = {m: [] for m in vraies}
-    estimations = {m: [] for m in vraies}
-    largeurs = {m: [] for m in vraies}
-    for _ in range(n_jeux):
-        for methode, (est, bas, haut) in estimer_jeu(*simuler_jeu(rng, n_menages)).items():
-            if not (np.isfinite(bas) and np.isfinite(haut)):
+    if scenario.grappes:
+        # Many landlords: the estimands average over the landlords' distribution.
+        scenario = Scenario(**{**scenario.__dict__, "grappes": 2000})
+    x1, x2, g, t, y0, y1 = scenario.population(rng, n)
+    traites = t == 1
+    att = float(np.mean(y1[traites] - y0[traites]))
+    moy_t, moy_c = float(y1[traites].mean()), float(y0[~traites].mean())
+    vraies = {"brute": moy_t - moy_c, "att": att}
+    if scenario.binaire:
+        vraies["rapport"] = moy_t / moy_c
+    return vraies
+
+
+def tirer_jeu(scenario: Scenario, rng: np.random.Generator, n_cohorte: int = N_PAR_COHORTE) -> pd.DataFrame:
+    """One dataset: n_cohorte accompanied and n_cohorte control households, each cohort
+    drawn from the process's households of that cohort."""
+    while True:
+        x1, x2, g, t, y0, y1 = scenario.population(rng, 12 * n_cohorte)
+        i_t, i_c = np.flatnonzero(t == 1)[:n_cohorte], np.flatnonzero(t == 0)[:n_cohorte]
+        if len(i_t) == n_cohorte and len(i_c) == n_cohorte:
+            break
+    i = np.r_[i_t, i_c]
+    y = np.where(t[i] == 1, y1[i], y0[i])
+    return pd.DataFrame({"t": t[i], "y": y, "x1": x1[i], "x2": x2[i], "bailleur": g[i]})
+
+
+def _cibles(scenario: Scenario) -> dict[str, tuple[str, str]]:
+    """Interval reported -> (row method, estimand key); the randomisation intervals as
+    their own entries."""
+    if scenario.binaire:
+        return {"difference_brute": ("difference_brute", "brute"),
+                "rapport_risques": ("rapport_risques", "rapport"),
+                "logit_effet_marginal": ("logit_effet_marginal", "att"),
+                "ipw_att": ("ipw_att", "att"),
+                "ipw_ra_att": ("ipw_ra_att", "att")}
+    return {"difference_moyennes": ("difference_moyennes", "brute"),
+            "difference_moyennes (permutation)": ("difference_moyennes", "brute"),
+            "ols_ajuste": ("ols_ajuste", "att"),
+            "ipw_att": ("ipw_att", "att"),
+            "ipw_att (randomisation)": ("ipw_att", "att"),
+            "ipw_ra_att": ("ipw_ra_att", "att")}
+
+
+def _lot(args) -> list[dict]:
+    """Datasets `debut`..`debut + n - 1` of one scenario (one worker's share)."""
+    nom, debut, n, graine, tirages = args
+    from capitalisation.evaluation import moteur
+
+    scenario = SCENARIOS[nom]
+    cibles = _cibles(scenario)
+    sortie = []
+    for i in range(debut, debut + n):
+        rng = np.random.default_rng([graine, i])
+        table = tirer_jeu(scenario, rng)
+        lignes = moteur.comparer_resultat(
+            table, "t", "y", ["x1", "x2"], "bailleur" if scenario.grappes else None,
+            type_resultat="binaire" if scenario.binaire else "continu", tirages=tirages,
+            avec_puissance=False).set_index("methode")
+        for cle, (methode, _) in cibles.items():
+            if methode not in lignes.index:
                 continue
-            couvert[methode].append(bas <= vraies[methode] <= haut)
-            estimations[methode].append(est)
-            largeurs[methode].append(haut - bas)
-    lignes = []
-    for methode, vraie in vraies.items():
-        c = np.asarray(couvert[methode], dtype=float)
-        n = len(c)
-        couverture = float(c.mean()) if n else math.nan
-        lignes.append({
-            "methode": methode, "estimande": ESTIMANDES[methode], "valeur_vraie": vraie,
-            "couverture": couverture,
-            "erreur_mc": math.sqrt(couverture * (1 - couverture) / n) if n else math.nan,
-            "estimation_moyenne": float(np.mean(estimations[methode])) if n else math.nan,
-            "biais": float(np.mean(estimations[methode]) - vraie) if n else math.nan,
-            "largeur_moyenne": float(np.mean(largeurs[methode])) if n else math.nan,
-            "n_jeux": n,
-        })
-    return pd.DataFrame(lignes)
+            ligne = lignes.loc[methode]
+            colonnes = (("ic_permutation_bas", "ic_permutation_haut") if "(" in cle
+                        else ("ic_bas", "ic_haut"))
+            sortie.append({"methode": cle, "estimation": float(ligne["estimation"]),
+                           "bas": float(ligne[colonnes[0]]), "haut": float(ligne[colonnes[1]])})
+    return sortie
+
+
+def etude_couverture(n_jeux: int = N_JEUX, graine: int = GRAINE, scenarios: list[str] | None = None,
+                     processus: int = 1, tirages: int = TIRAGES) -> pd.DataFrame:
+    """Coverage of every reported 95 % interval, by scenario and method.
+
+    One row per scenario and method: scenario, methode, valeur_vraie, couverture, erreur_mc,
+    biais, largeur_moyenne, n_intervalles (datasets where the interval was reported),
+    n_jeux, dans_la_cible.
+    """
+    noms = scenarios or list(SCENARIOS)
+    taches = []
+    morceau = max(1, math.ceil(n_jeux / max(processus * 4, 1)))
+    for nom in noms:
+        for debut in range(0, n_jeux, morceau):
+            taches.append((nom, debut, min(morceau, n_jeux - debut), graine, tirages))
+    if processus > 1:
+        with ProcessPoolExecutor(max_workers=processus) as pool:
+            resultats = list(pool.map(_lot, taches))
+    else:
+        resultats = [_lot(t) for t in taches]
+    par_scenario: dict[str, list[dict]] = {nom: [] for nom in noms}
+    for tache, lignes in zip(taches, resultats):
+        par_scenario[tache[0]] += lignes
+    sortie = []
+    for nom in noms:
+        scenario = SCENARIOS[nom]
+        vraies = valeurs_vraies(scenario)
+        df = pd.DataFrame(par_scenario[nom], columns=["methode", "estimation", "bas", "haut"])
+        for cle, (_, estimande) in _cibles(scenario).items():
+            vraie = vraies[estimande]
+            d = df[df["methode"] == cle]
+            estimees = d[np.isfinite(d["estimation"])]
+            avec = d[np.isfinite(d["bas"]) & np.isfinite(d["haut"])]
+            n = len(avec)
+            couverture = float(((avec["bas"] <= vraie) & (vraie <= avec["haut"])).mean()) if n else math.nan
+            sortie.append({
+                "scenario": nom, "methode": cle, "valeur_vraie": vraie, "couverture": couverture,
+                "erreur_mc": math.sqrt(couverture * (1 - couverture) / n) if n else math.nan,
+                "biais": float(estimees["estimation"].mean() - vraie) if len(estimees) else math.nan,
+                "largeur_moyenne": float((avec["haut"] - avec["bas"]).mean()) if n else math.nan,
+                "n_intervalles": n, "n_jeux": n_jeux,
+                "dans_la_cible": bool(n and COUVERTURE_MIN <= couverture <= COUVERTURE_MAX),
+                "verdict": ("non rapporté" if n == 0 else "oui"
+                            if COUVERTURE_MIN <= couverture <= COUVERTURE_MAX
+                            else "prudent (> 97 %)" if couverture > COUVERTURE_MAX else "NON"),
+            })
+    return pd.DataFrame(sortie)
 
 
 def main(argv: list[str] | None = None) -> int:
     from rich.console import Console
-    from rich.markup import escape
     from rich.table import Table
 
     parseur = argparse.ArgumentParser(
         prog="python -m capitalisation.evaluation.simulation",
-        description="Couverture des intervalles à 95 % du moteur de comparaison (jeux simulés).")
-    parseur.add_argument("--jeux", type=int, default=N_JEUX, help="nombre de jeux simulés")
+        description="Couverture des intervalles à 95 % du moteur de comparaison, sur des jeux "
+                    "simulés de 25 accompagnés et 25 témoins.")
+    parseur.add_argument("--jeux", type=int, default=N_JEUX, help="nombre de jeux par scénario")
     parseur.add_argument("--graine", type=int, default=GRAINE, help="graine du tirage")
-    parseur.add_argument("--menages", type=int, default=N_MENAGES, help="ménages par jeu")
+    parseur.add_argument("--processus", type=int, default=min(2, os.cpu_count() or 1),
+                         help="processus en parallèle")
+    parseur.add_argument("--tirages", type=int, default=TIRAGES,
+                         help="tirages des bootstraps et des tests de randomisation")
+    parseur.add_argument("--scenarios", default="", help="scénarios, séparés par des virgules "
+                         f"(défaut : tous : {', '.join(SCENARIOS)})")
     args = parseur.parse_args(argv)
+    noms = [s.strip() for s in args.scenarios.split(",") if s.strip()] or None
+    inconnus = [s for s in noms or [] if s not in SCENARIOS]
+    if inconnus:
+        print(f"scénario inconnu : {', '.join(inconnus)} (connus : {', '.join(SCENARIOS)})")
+        return 2
     debut = time.perf_counter()
-    resultats = etude_couverture(args.jeux, args.graine, args.menages)
+    resultats = etude_couverture(args.jeux, args.graine, noms, args.processus, args.tirages)
     duree = time.perf_counter() - debut
-    fr = lambda x, d: f"{x:.{d}f}".replace(".", ",").replace("-", "−")
+    fr = lambda x, d: "–" if not math.isfinite(x) else f"{x:.{d}f}".replace(".", ",").replace("-", "−")
     table = Table(title=f"Couverture des intervalles à 95 % — {args.jeux} jeux de "
-                        f"{args.menages} ménages (graine {args.graine})")
-    for titre in ("Méthode", "Estimande", "Valeur vraie", "Couverture", "Erreur MC",
-                  "Biais", "Largeur moyenne", "Dans 92–98 %"):
+                        f"{N_PAR_COHORTE} accompagnés et {N_PAR_COHORTE} témoins par scénario "
+                        f"(graine {args.graine}, {args.tirages} tirages)")
+    for titre in ("Scénario", "Méthode", "Valeur vraie", "Couverture", "Erreur MC", "Biais",
+                  "Largeur moyenne", "Intervalles", "Dans 93–97 %"):
         table.add_column(titre)
     for ligne in resultats.itertuples():
-        table.add_row(ligne.methode, escape(ligne.estimande), fr(ligne.valeur_vraie, 4),
+        table.add_row(ligne.scenario, ligne.methode, fr(ligne.valeur_vraie, 3),
                       f"{fr(100 * ligne.couverture, 1)} %", f"{fr(100 * ligne.erreur_mc, 1)} pts",
-                      fr(ligne.biais, 4), fr(ligne.largeur_moyenne, 4),
-                      "oui" if 0.92 <= ligne.couverture <= 0.98 else "NON")
+                      fr(ligne.biais, 3), fr(ligne.largeur_moyenne, 3),
+                      f"{ligne.n_intervalles}/{ligne.n_jeux}", ligne.verdict)
     console = Console()
     if not console.is_terminal:
         console = Console(width=170)
     console.print(table)
+    console.print("« non rapporté » : le moteur ne donne pas cet intervalle pour de telles données "
+                  "(avec des grappes peu nombreuses, ni le rapport de risques, ni l'effet marginal "
+                  "du logit, ni l'estimation doublement robuste n'ont d'intervalle fiable). "
+                  "« Intervalles » : jeux où l'intervalle est donné (le logit sous séparation n'a "
+                  "pas d'estimation). « prudent » : l'intervalle couvre plus que prévu (résultat "
+                  "rare : les intervalles exacts ou de score sont conservateurs avec si peu "
+                  "d'événements).")
     console.print(f"Durée : {fr(duree, 1)} s.")
     return 0
 

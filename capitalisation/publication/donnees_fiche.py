@@ -551,11 +551,51 @@ class Fiche:
         if codes_vus:
             texte += "Remarques" + NBSP + ":\n" + liste(
                 [typographie(libelles.explication(c)).capitalize() + "." for c in dict.fromkeys(codes_vus)])
+        texte += self._robustesse()
         texte += self._graphique_forest()
         texte += self._equilibre()
         texte += self._trajectoires()
         texte += self._survie()
         texte += self._puissance()
+        return texte
+
+    def _robustesse(self) -> str:
+        """How the intervals were obtained, what has none and why, hidden confounding
+        (E-values) and multiple outcomes (Holm), in words."""
+        rangs = [r for r in lignes(self.comparaisons) if not str(r["methode"]).startswith("puissance")]
+        if not rangs:
+            return ""
+        texte = (
+            f"Avec des groupes de quelques dizaines de ménages, les intervalles sont calculés par des "
+            f"méthodes valables pour de petits effectifs{NBSP}: loi de Student et erreurs robustes "
+            f"(HC3) pour les régressions, tests de randomisation pour les estimations pondérées (le "
+            f"traitement est retiré selon les scores de propension et le modèle réajusté à chaque "
+            f"tirage), bootstrap sauvage par bailleur quand les bailleurs sont peu nombreux. Une "
+            f"étude de couverture sur des jeux simulés de 25{NBSP}accompagnés et 25{NBSP}témoins "
+            f"vérifie que ces intervalles contiennent la valeur vraie environ 95{NBSP}fois sur 100. "
+            f"Toutes les caractéristiques retenues pour la comparaison entrent dans chaque modèle.\n\n")
+        sans = [r for r in rangs if "intervalle_non_applicable" in libelles.codes_avertissements(
+            r.get("avertissements"))]
+        if sans:
+            methodes = enumeration(sorted({libelles.humaniser(r["methode"]) for r in sans}))
+            texte += (f"Sans intervalle{NBSP}: {methodes}. Avec si peu de bailleurs, l'étude de "
+                      "couverture montre qu'aucun intervalle fiable n'existe pour ces méthodes{NBSP}: "
+                      "seule l'estimation est donnée, à lire avec les autres.\n\n").replace("{NBSP}", NBSP)
+        e_valeurs = [r for r in rangs if r["resultat"] in self.binaires
+                     and r["methode"] == "rapport_risques" and not est_secret(r, "estimation")
+                     and not formats.manquant(r.get("e_valeur"))]
+        for r in e_valeurs:
+            nom = libelles.RESULTATS.get(r["resultat"], libelles.humaniser(r["resultat"]))
+            texte += (f"{nom}{NBSP}: E-valeur {formats.nombre(r['e_valeur'], 2)}"
+                      + (f" (borne de l'intervalle{NBSP}: {formats.nombre(r['e_valeur_ic'], 2)})"
+                         if not formats.manquant(r.get("e_valeur_ic")) else "")
+                      + ". Un facteur de confusion non mesuré devrait multiplier par au moins autant "
+                      "le risque d'être accompagné et celui du résultat pour expliquer à lui seul "
+                      "l'écart observé.\n\n")
+        if any(not formats.manquant(r.get("p_holm")) for r in rangs):
+            texte += ("Plusieurs résultats étant comparés, les p-valeurs ajustées par la méthode de "
+                      "Holm (publiées avec les données) tiennent compte de la multiplicité des "
+                      "tests.\n\n")
         return texte
 
     def _graphique_forest(self) -> str:
@@ -584,6 +624,19 @@ class Fiche:
         avant = sum(1 for r in table if not formats.manquant(r.get("smd_avant")) and abs(r["smd_avant"]) > SEUIL_SMD)
         apres = sum(1 for r in table if not formats.manquant(r.get("smd_apres")) and abs(r["smd_apres"]) > SEUIL_SMD)
         seuil = formats.nombre(SEUIL_SMD, 1)
+        score = next((r for r in table if r["covariable"] == "score_propension"), None)
+        table = [r for r in table if r["covariable"] != "score_propension"]
+        avant = sum(1 for r in table if not formats.manquant(r.get("smd_avant")) and abs(r["smd_avant"]) > SEUIL_SMD)
+        apres = sum(1 for r in table if not formats.manquant(r.get("smd_apres")) and abs(r["smd_apres"]) > SEUIL_SMD)
+        if score and not formats.manquant(score.get("smd_avant")):
+            texte += (
+                f"Chevauchement des groupes{NBSP}: la probabilité estimée d'être accompagné (score de "
+                f"propension) diffère de {formats.nombre(abs(score['smd_avant']), 2)} écart type entre "
+                f"les groupes avant pondération"
+                + (f" et de {formats.nombre(abs(score['smd_apres']), 2)} après"
+                   if not formats.manquant(score.get("smd_apres")) else "")
+                + f"{NBSP}; au-delà d'un écart type, les groupes se recouvrent mal et la pondération "
+                "repose sur peu de témoins.\n\n")
         texte += (
             f"Sur {len(table)} caractéristiques comparées (ou modalités de caractéristiques), {avant} "
             f"différai{'en' if avant > 1 else ''}t nettement entre les groupes avant pondération "
@@ -687,8 +740,10 @@ class Fiche:
         texte = "\n#### Ce que l'étude pouvait mettre en évidence\n\n"
         texte += (f"Avec des groupes de cette taille, seules les différences assez grandes ont de bonnes "
                   f"chances d'être détectées. Pour chaque résultat, la plus petite différence que l'étude "
-                  f"avait {formats.pourcentage(PUISSANCE)} de chances de mettre en évidence (test "
-                  f"bilatéral au seuil de {formats.pourcentage(ALPHA)}), et le nombre de ménages qu'il "
+                  f"avait {formats.pourcentage(PUISSANCE)} de chances de mettre en évidence avec le test "
+                  f"effectivement employé (test exact de Fisher pour une proportion, test t de Welch pour "
+                  f"un montant, bilatéraux au seuil de {formats.pourcentage(ALPHA)}), et le nombre de "
+                  f"ménages qu'il "
                   f"faudrait par groupe pour détecter un écart donné{NBSP}:\n")
         elements = []
         for resultat in resultats:

@@ -72,9 +72,12 @@ METHODES_COURTES = {
     "difference_brute": "Différence brute",
     "rapport_risques": "Rapport de risques",
     "difference_moyennes": "Différence de moyennes",
-    "logit_effet_marginal": "Logit ajusté (effet marginal)",
+    "logit_effet_marginal": "Logit (effet marginal)",
     "ols_ajuste": "Régression ajustée",
     "ipw_att": "Pondération (ATT)",
+    "ipw_ate": "Pondération (ATE)",
+    "ipw_ra_att": "Doublement robuste (ATT)",
+    "ipw_ra_ate": "Doublement robuste (ATE)",
     "did": "Différence de différences",
     "cox": "Modèle de Cox",
 }

@@ -125,6 +125,7 @@ COVARIABLES = {
     "public_prioritaire": "Public prioritaire",
     "bailleur_id": "Bailleur",
     "departement": "Département",
+    "score_propension": "Score de propension (chevauchement des groupes)",
 }
 NIVEAUX = {
     "acces": "accès", "maintien": "maintien", "isole": "personne isolée",
@@ -148,8 +149,24 @@ AVERTISSEMENTS = {
     "evenements_rares": ("peu d'événements", (
         "très peu d'événements (ou de non-événements) dans un des groupes : estimation fragile")),
     "grappes_peu_nombreuses": ("peu de bailleurs", (
-        "trop peu de bailleurs pour regrouper les erreurs par bailleur : erreurs robustes simples")),
-    "separation": ("modèle instable", "séparation dans le modèle logistique : estimation peu fiable"),
+        "trop peu de bailleurs pour des erreurs groupées par bailleur classiques : intervalles et "
+        "p-valeurs par bootstrap sauvage par bailleur")),
+    "separation": ("modèle non estimable", (
+        "séparation dans le modèle logistique (détectée par programmation linéaire) : le maximum "
+        "de vraisemblance n'existe pas ; l'estimation n'est pas donnée, ou le score de propension "
+        "est estimé par vraisemblance pénalisée (Firth)")),
+    "non_convergence": ("modèle non estimable", (
+        "l'ajustement du modèle n'a pas convergé : l'estimation n'est pas donnée")),
+    "peu_d_evenements_par_parametre": ("modèle chargé", (
+        "moins de dix ménages (ou événements) par paramètre du modèle : toutes les "
+        "caractéristiques demandées sont prises en compte, mais l'estimation est fragile")),
+    "intervalle_non_applicable": ("sans intervalle", (
+        "avec si peu de bailleurs, aucun intervalle fiable n'existe pour cette méthode (étude de "
+        "couverture) : seule l'estimation est donnée")),
+    "inference_par_grappe": ("erreurs par bailleur", (
+        "l'intervalle tient compte de la ressemblance des ménages d'un même bailleur")),
+    "rognage": ("scores extrêmes écartés", (
+        "les ménages aux scores de propension extrêmes sont écartés des estimations pondérées")),
     "chevauchement_faible": ("groupes peu comparables", (
         "les scores de propension des deux groupes se recouvrent mal : la pondération compare "
         "des ménages différents")),

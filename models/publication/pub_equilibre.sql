@@ -2,7 +2,13 @@ with
 
 equilibre as (
 
-    select * from {{ source('evaluation', 'fct_equilibre') }}
+    select
+        *,
+        {{ denominateur_secret('n_traites') }} or {{ denominateur_secret('n_temoins') }}
+            or (k_traites is not null and {{ proportion_secrete('k_traites', 'n_traites') }})
+            or (k_temoins is not null and {{ proportion_secrete('k_temoins', 'n_temoins') }})
+            as secret
+    from {{ source('evaluation', 'fct_equilibre') }}
 
 ),
 
@@ -16,7 +22,7 @@ final as (
         {{ masquer('moyenne_temoins', 'secret') }} as moyenne_temoins,
         smd_avant,
         smd_apres,
-        desequilibre,
+        desequilibre_avant or desequilibre_apres as desequilibre,
         {{ liste_secrets([('moyenne_traites', 'secret'), ('moyenne_temoins', 'secret')]) }}
             as cellules_secretes
     from equilibre
