@@ -205,7 +205,7 @@ def test_equilibre_et_courbes(evaluation):
             "departement"} <= set(eq["covariable"])
     assert set(eq.loc[eq["covariable"] == "taux_effort", "niveau"]) == {"", "manquant"}
     assert len(eq[eq["covariable"] == "bailleur_id"]) == 12
-    assert eq["desequilibre"].dtype == bool
+    assert eq["desequilibre_avant"].dtype == bool and eq["desequilibre_apres"].dtype == bool
     traj = con.execute("select * from main.fct_trajectoires where projet_id = 'beta'").df()
     assert set(traj["cohorte"]) == {"accompagne", "temoin"}
     assert traj["mois_relatif"].min() == -6 and traj["mois_relatif"].max() == HORIZON

@@ -138,7 +138,10 @@ def test_tableau_equilibre_a_la_main():
     a = eq[(eq["covariable"] == "c") & (eq["niveau"] == "a")].iloc[0]
     p_t, p_c = 2 / 3, 1 / 3
     assert a["smd_avant"] == pytest.approx((p_t - p_c) / math.sqrt((p_t * (1 - p_t) + p_c * (1 - p_c)) / 2))
-    assert eq["desequilibre"].all() and eq["secret"].all()      # 3 per cohort: all secret
+    assert eq["desequilibre_avant"].all()
+    # The counts per level and cohort, for the publication layer's secrecy.
+    assert (a["n_traites"], a["n_temoins"], a["k_traites"], a["k_temoins"]) == (3, 3, 2, 1)
+    assert eq.loc[eq["covariable"] == "x", "k_traites"].isna().all()
 
 
 def test_equilibre_apres_ponderation():
@@ -146,7 +149,7 @@ def test_equilibre_apres_ponderation():
     eq = moteur.tableau_equilibre(table, "traite", ["x", "volet"])
     assert (eq["smd_avant"].abs() > 0.1).any()
     assert (eq["smd_apres"].abs() < 0.1).all()                  # the weights balance the model's covariates
-    assert not eq["secret"].any()
+    assert (eq["n_traites"] + eq["n_temoins"] == 600).all()
 
 
 # Freireich et al. (1963) remission weeks, 6-MP (accompanied here) versus placebo.

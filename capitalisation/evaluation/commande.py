@@ -266,7 +266,7 @@ def afficher(resultat: dict, fichier: str) -> None:
         for ligne in eq.itertuples():
             table.add_row(ligne.covariable, ligne.niveau or "", nombre_fr(ligne.moyenne_traites),
                           nombre_fr(ligne.moyenne_temoins), nombre_fr(ligne.smd_avant),
-                          nombre_fr(ligne.smd_apres), "oui" if ligne.desequilibre else "")
+                          nombre_fr(ligne.smd_apres), "oui" if ligne.desequilibre_avant or ligne.desequilibre_apres else "")
         console.print(table)
         console.print(f"Déséquilibre : |DMS| > {nombre_fr(moteur.SEUIL_SMD, 1)} avant ou après "
                       "pondération (poids ATT du score de propension).")

@@ -55,8 +55,11 @@ SCHEMAS = {
     },
     "fct_equilibre": {
         "projet_id": "varchar", "covariable": "varchar", "niveau": "varchar",
-        "moyenne_traites": "double", "moyenne_temoins": "double", "smd_avant": "double",
-        "smd_apres": "double", "desequilibre": "boolean", "secret": "boolean",
+        "n_traites": "integer", "n_temoins": "integer", "k_traites": "integer", "k_temoins": "integer",
+        "moyenne_traites": "double", "moyenne_temoins": "double", "moyenne_ponderee_temoins": "double",
+        "smd_avant": "double", "smd_apres": "double", "ratio_variance_avant": "double",
+        "ratio_variance_apres": "double", "ks_avant": "double", "ks_apres": "double",
+        "desequilibre_avant": "boolean", "desequilibre_apres": "boolean",
     },
     "fct_trajectoires": {
         "projet_id": "varchar", "cohorte": "varchar", "mois_relatif": "integer", "n": "integer",

@@ -55,8 +55,10 @@ COLONNES_ESTIMATIONS = [
     "avertissements",
 ]
 COLONNES_EQUILIBRE = [
-    "projet_id", "covariable", "niveau", "moyenne_traites", "moyenne_temoins", "smd_avant",
-    "smd_apres", "desequilibre", "secret",
+    "projet_id", "covariable", "niveau", "n_traites", "n_temoins", "k_traites", "k_temoins",
+    "moyenne_traites", "moyenne_temoins", "moyenne_ponderee_temoins", "smd_avant", "smd_apres",
+    "ratio_variance_avant", "ratio_variance_apres", "ks_avant", "ks_apres", "desequilibre_avant",
+    "desequilibre_apres",
 ]
 COLONNES_TRAJECTOIRES = ["projet_id", "cohorte", "mois_relatif", "n", "moyenne", "ic_bas", "ic_haut"]
 COLONNES_SURVIE = ["projet_id", "evenement", "cohorte", "temps", "survie", "ic_bas", "ic_haut",
@@ -355,20 +357,20 @@ def covariables_du_modele(
 
 
 def _sous_seuil(compte: int) -> bool:
-    return 1 <= compte < config.SEUIL_EFFECTIF
+    return 1 <= compte <= config.SEUIL_EFFECTIF
 
 
 def avertissement_secret(n_t: int, n_c: int, k_t: int | None = None, k_c: int | None = None,
                          quoi: str = "l'événement") -> list[Avertissement]:
     """Secrecy: a denominator under SEUIL_DENOMINATEUR or a count (or its complement)
-    between 1 and SEUIL_EFFECTIF - 1 in a cohort; the publication layer suppresses it."""
+    between 1 and SEUIL_EFFECTIF in a cohort; the publication layer suppresses it."""
     raisons = []
     for libelle, n, k in (("accompagnés", n_t, k_t), ("témoins", n_c, k_c)):
         if n < config.SEUIL_DENOMINATEUR:
             raisons.append(f"{n} {libelle} (dénominateur inférieur à {config.SEUIL_DENOMINATEUR})")
         if k is not None and (_sous_seuil(k) or _sous_seuil(n - k)):
             raisons.append(f"{libelle} : {k} avec {quoi} et {n - k} sans, sur {n} (effectif de 1 "
-                           f"à {config.SEUIL_EFFECTIF - 1})")
+                           f"à {config.SEUIL_EFFECTIF})")
     if not raisons:
         return []
     return [("secret_statistique", "sous le seuil du secret statistique, à masquer avant "
@@ -608,9 +610,10 @@ def tableau_equilibre(
     the order given: `covariables_du_modele`); every covariate is shown, so that the
     imbalance left on those the model could not take is visible. `autres` are shown in
     the table (with the same weights) without entering the model (e.g. the landlord).
-    `desequilibre` is true when |SMD| > SEUIL_SMD before or after weighting; `secret`
-    when a cohort has fewer than SEUIL_DENOMINATEUR households or a level counts 1 to
-    SEUIL_EFFECTIF - 1 households in a cohort.
+    `desequilibre_avant` / `desequilibre_apres` are true when |SMD| > SEUIL_SMD before / after
+    weighting. `n_traites` / `n_temoins` are the households of each cohort, `k_traites` /
+    `k_temoins` those at the level (binary covariates; null for continuous ones): the
+    publication layer applies statistical secrecy to them (models/publication/pub_equilibre.sql).
     """
     t = convertir_traitement(table[traitement])
     cov = preparer_covariables(table, list(covariables))
@@ -632,23 +635,31 @@ def tableau_equilibre(
         avant = st.difference_standardisee(x_t, x_c, binaire=binaire)
         apres = (st.difference_standardisee(x_t, x_c, poids[traites], poids[temoins], binaire=binaire)
                  if poids is not None else math.nan)
-        secret = n_t < config.SEUIL_DENOMINATEUR or n_c < config.SEUIL_DENOMINATEUR
-        if binaire:
-            secret = secret or any(_sous_seuil(round(x.sum())) for x in (x_t, x_c))
+        ponderee = (float(np.average(x_c, weights=poids[temoins]))
+                    if poids is not None and n_c else math.nan)
         lignes.append({
             "projet_id": projet_id, "covariable": nom, "niveau": niveau,
+            "n_traites": n_t, "n_temoins": n_c,
+            "k_traites": int(round(x_t.sum())) if binaire else None,
+            "k_temoins": int(round(x_c.sum())) if binaire else None,
             "moyenne_traites": float(x_t.mean()) if n_t else math.nan,
             "moyenne_temoins": float(x_c.mean()) if n_c else math.nan,
+            "moyenne_ponderee_temoins": ponderee,
             "smd_avant": avant, "smd_apres": apres,
-            "desequilibre": bool(any(abs(v) > SEUIL_SMD for v in (avant, apres) if not math.isnan(v))),
-            "secret": bool(secret),
+            "ratio_variance_avant": math.nan, "ratio_variance_apres": math.nan,
+            "ks_avant": math.nan, "ks_apres": math.nan,
+            "desequilibre_avant": bool(not math.isnan(avant) and abs(avant) > SEUIL_SMD),
+            "desequilibre_apres": bool(not math.isnan(apres) and abs(apres) > SEUIL_SMD),
         })
     df = pd.DataFrame(lignes, columns=COLONNES_EQUILIBRE)
     for col in ("projet_id", "covariable", "niveau"):
         df[col] = df[col].astype(object)
-    for col in ("moyenne_traites", "moyenne_temoins", "smd_avant", "smd_apres"):
+    for col in ("n_traites", "n_temoins", "k_traites", "k_temoins"):
+        df[col] = pd.to_numeric(df[col], errors="coerce").astype("Int64")
+    for col in ("moyenne_traites", "moyenne_temoins", "moyenne_ponderee_temoins", "smd_avant", "smd_apres",
+                "ratio_variance_avant", "ratio_variance_apres", "ks_avant", "ks_apres"):
         df[col] = df[col].astype(float)
-    for col in ("desequilibre", "secret"):
+    for col in ("desequilibre_avant", "desequilibre_apres"):
         df[col] = df[col].astype(bool)
     return df
 

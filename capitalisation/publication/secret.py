@@ -1,8 +1,250 @@
-"""Statistical secrecy (indicators.md, « Disclosure »).
+"""Statistical secrecy (indicators.md, « Disclosure »; README, « Secret statistique »).
 
 The rules are applied once, in the warehouse's publication layer (models/publication/,
 macros/secret_statistique.sql), which every published output reads. A secret cell is
 null there and named in `cellules_secretes`; outputs print it as « s ».
+
+The SQL lists every published count as a canonical cell (int_secret_occurrences), the
+proportions that tie an n to a k (int_secret_proportions) and the sums that tie cells
+together (int_secret_equations). The choice of the cells to hide is made here
+(`decider`, called by the dbt Python model int_secret_cellules), in rounds until nothing
+changes:
+
+1. Primary: a count of 1 to `seuil_effectif` (published, or an unpublished complement or
+   remainder of a population); the lighter of n and k of a proportion on fewer than
+   `seuil_denominateur` households; every cell hidden in the previous publication
+   (`motif` « precedent »: a cell hidden once stays hidden, so that the next extraction's
+   figures cannot pin it).
+2. Known cells. An attacker knows every published cell, every figure the project published
+   itself that the data confirm (`publique`), and the cells of the previous publication
+   whose number has not changed. An insider, a landlord, knows besides every cell of its
+   own (its households in each project and across projects, their complements). Hiding a
+   known cell protects nothing: such a cell is never chosen.
+3. Secondary: for the public and for each landlord, a sum with exactly one cell unknown to
+   them, when that cell is secret (or a small complement), gets one more cell hidden:
+   not known to anyone, not the landlord's own; a non-zero one before a zero; a part
+   before the total; the one shown by the fewest published figures; the smallest; the
+   first by identifier.
+4. Bounds: a proportion at 0 % or 100 % gives every part of it at 0 % or 100 % too; when a
+   part's proportion is secret, the total's k is hidden.
 """
 
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import pandas as pd
+
 SECRET = "s"
+
+# Levels whose cells belong to one landlord (the `dimension` is the landlord).
+NIVEAUX_BAILLEUR = ("bailleur", "bailleur_programme")
+
+COLONNES = ["cellule_id", "mesure", "niveau", "projet_id", "dimension", "bailleur_id", "valeur", "poids",
+            "implicite", "primaire", "publique", "secrete", "motif", "tour_secret"]
+
+
+@dataclass
+class Cellule:
+    identifiant: str
+    valeur: float
+    mesure: str = ""
+    niveau: str = ""
+    projet_id: str = ""
+    dimension: str = ""
+    bailleur: str = ""
+    poids: int = 0
+    implicite: bool = False
+    primaire: bool = False
+    publique: bool = False
+    motif: str | None = None
+    tour: int | None = None
+
+
+@dataclass
+class Equation:
+    identifiant: str
+    total: str | None = None
+    membres: list[tuple[str, int]] = field(default_factory=list)  # (cell, rang_choix)
+
+
+def petit(valeur: float, seuil_effectif: int) -> bool:
+    """A count of households from 1 to the threshold."""
+    return valeur is not None and 0 < round(valeur) <= seuil_effectif
+
+
+def decider(
+    occurrences: pd.DataFrame,
+    proportions: pd.DataFrame,
+    equations: pd.DataFrame,
+    seuil_effectif: int,
+    precedentes: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """One row per canonical cell (COLONNES): whether it is secret, and why."""
+    cellules = _cellules(occurrences)
+    sommes = _equations(equations, cellules, seuil_effectif)
+    secretes: dict[str, tuple[str, int]] = {}
+
+    def cacher(identifiant: str, motif: str, tour: int) -> bool:
+        if identifiant in secretes or cellules[identifiant].implicite:
+            return False
+        secretes[identifiant] = (motif, tour)
+        return True
+
+    for cellule in cellules.values():
+        if cellule.primaire and not cellule.implicite:
+            cacher(cellule.identifiant, "primaire", 0)
+
+    connues_de_tous = {c.identifiant for c in cellules.values() if c.publique}
+    if precedentes is not None and len(precedentes):
+        for ligne in precedentes.itertuples(index=False):
+            cellule = cellules.get(ligne.cellule_id)
+            if cellule is None or cellule.implicite:
+                continue
+            if bool(ligne.secrete):
+                if not cellule.publique:
+                    cacher(cellule.identifiant, "precedent", 0)
+            elif ligne.valeur is not None and abs(float(ligne.valeur) - cellule.valeur) < 0.005:
+                connues_de_tous.add(cellule.identifiant)
+
+    paires = _paires(proportions, cellules)
+    for cellule_n, cellule_k, insuffisant in paires:
+        if not insuffisant or cellule_n in secretes or cellule_k in secretes:
+            continue
+        candidates = [c for c in (cellule_n, cellule_k) if c not in connues_de_tous]
+        if candidates:
+            # The lighter of the two (the k on a tie of weight and number).
+            candidates.sort(key=lambda c: (cellules[c].poids, abs(cellules[c].valeur), c != cellule_k))
+            cacher(candidates[0], "paire", 0)
+
+    bailleurs = sorted({c.bailleur for c in cellules.values() if c.bailleur})
+    profils: list[str | None] = [None, *bailleurs]
+    tour = 0
+    while True:
+        tour += 1
+        changement = False
+        for profil in profils:
+            for somme in sommes.values():
+                choix = _ouverte(somme, profil, cellules, secretes, connues_de_tous)
+                if choix is not None and cacher(choix, "secondaire", tour):
+                    changement = True
+        for cellule_n, cellule_k, cellule_total_k in _bornes(paires, sommes, cellules, secretes):
+            if cacher(cellule_total_k, "borne", tour):
+                changement = True
+        if not changement:
+            break
+
+    lignes = []
+    for cellule in cellules.values():
+        motif, tour_secret = secretes.get(cellule.identifiant, (None, None))
+        lignes.append({
+            "cellule_id": cellule.identifiant, "mesure": cellule.mesure, "niveau": cellule.niveau,
+            "projet_id": cellule.projet_id, "dimension": cellule.dimension, "bailleur_id": cellule.bailleur,
+            "valeur": cellule.valeur, "poids": cellule.poids, "implicite": cellule.implicite,
+            "primaire": cellule.primaire, "publique": cellule.identifiant in connues_de_tous,
+            "secrete": motif is not None, "motif": motif, "tour_secret": tour_secret,
+        })
+    table = pd.DataFrame(lignes, columns=COLONNES)
+    table["tour_secret"] = table["tour_secret"].astype("Int64")
+    return table
+
+
+def _cellules(occurrences: pd.DataFrame) -> dict[str, Cellule]:
+    cellules: dict[str, Cellule] = {}
+    for ligne in occurrences.itertuples(index=False):
+        cellule = cellules.get(ligne.cellule_id)
+        valeur = float(ligne.valeur) if pd.notna(ligne.valeur) else 0.0
+        if cellule is None:
+            niveau = str(ligne.niveau or "")
+            bailleur = str(getattr(ligne, "bailleur_id", "") or "")
+            if not bailleur and niveau in NIVEAUX_BAILLEUR:
+                bailleur = str(ligne.dimension or "")
+            cellule = cellules[ligne.cellule_id] = Cellule(
+                ligne.cellule_id, valeur, str(ligne.mesure or ""), niveau, str(ligne.projet_id or ""),
+                str(ligne.dimension or ""), bailleur)
+        cellule.valeur = max(cellule.valeur, valeur)
+        cellule.poids += 1
+        cellule.primaire = cellule.primaire or bool(ligne.primaire)
+        cellule.publique = cellule.publique or bool(getattr(ligne, "publique", False))
+    return cellules
+
+
+def _equations(equations: pd.DataFrame, cellules: dict[str, Cellule], seuil_effectif: int) -> dict[str, Equation]:
+    """The sums, their implicit cells (complements and remainders) added to `cellules` with their
+    number (the total minus the other parts) and their owner (the total's)."""
+    sommes: dict[str, Equation] = {}
+    implicites: dict[str, str] = {}
+    for ligne in equations.itertuples(index=False):
+        somme = sommes.setdefault(ligne.equation_id, Equation(ligne.equation_id))
+        if ligne.role == "total":
+            somme.total = ligne.cellule_id
+        somme.membres.append((ligne.cellule_id, int(ligne.rang_choix)))
+        if bool(ligne.implicite):
+            implicites[ligne.cellule_id] = ligne.equation_id
+    for identifiant, equation_id in implicites.items():
+        somme = sommes[equation_id]
+        total = cellules.get(somme.total)
+        if total is None:
+            continue
+        parties = sum(cellules[c].valeur for c, _ in somme.membres
+                      if c != somme.total and c != identifiant and c in cellules)
+        valeur = total.valeur - parties
+        cellules[identifiant] = Cellule(identifiant, valeur, "complement", total.niveau, total.projet_id,
+                                        total.dimension, total.bailleur, implicite=True,
+                                        primaire=petit(valeur, seuil_effectif))
+    for somme in sommes.values():
+        somme.membres = [(c, r) for c, r in somme.membres if c in cellules]
+    return {i: s for i, s in sommes.items() if s.total in cellules}
+
+
+def _paires(proportions: pd.DataFrame, cellules: dict[str, Cellule]) -> list[tuple[str, str, bool]]:
+    return [(p.cellule_n, p.cellule_k, bool(p.denominateur_insuffisant))
+            for p in proportions.itertuples(index=False)
+            if p.cellule_n in cellules and p.cellule_k in cellules]
+
+
+def _ouverte(somme: Equation, profil: str | None, cellules: dict[str, Cellule],
+             secretes: dict, connues_de_tous: set[str]) -> str | None:
+    """The cell to hide when, for `profil` (None: the public; else a landlord, who knows its own
+    cells), the sum has exactly one unknown cell and that cell must stay unknown."""
+    def connue(c: str) -> bool:
+        return c in connues_de_tous or (profil is not None and cellules[c].bailleur == profil)
+
+    inconnues = [c for c, _ in somme.membres
+                 if not connue(c) and (c in secretes or cellules[c].implicite)]
+    if len(inconnues) != 1:
+        return None
+    seule = cellules[inconnues[0]]
+    if not (seule.identifiant in secretes or (seule.implicite and seule.primaire)):
+        return None
+    candidates = [(c, rang) for c, rang in somme.membres
+                  if c not in secretes and not cellules[c].implicite and not connue(c)]
+    if not candidates:
+        return None
+    candidates.sort(key=lambda cr: (cellules[cr[0]].valeur == 0, cr[1], cellules[cr[0]].poids,
+                                    abs(cellules[cr[0]].valeur), cr[0]))
+    return candidates[0][0]
+
+
+def _bornes(paires, sommes: dict[str, Equation], cellules: dict[str, Cellule], secretes: dict):
+    """(part n, part k, total k) for a part whose proportion is secret under a published total at
+    0 % or 100 %."""
+    par_k = {k: n for n, k, _ in paires}
+    for somme in sommes.values():
+        total_k = somme.total
+        if total_k not in par_k or somme.identifiant.startswith("complement:"):
+            continue
+        total_n = par_k[total_k]
+        if total_k in secretes or total_n in secretes:
+            continue
+        k, n = cellules[total_k].valeur, cellules[total_n].valeur
+        if n <= 0 or 0 < k < n:
+            continue
+        for partie, _ in somme.membres:
+            if partie == total_k or partie not in par_k:
+                continue
+            partie_n = par_k[partie]
+            if partie in secretes or partie_n in secretes:
+                yield partie_n, partie, total_k
+                break
