@@ -57,6 +57,17 @@
     ({{ denominateur_secret(n) }} or {{ effectif_secret(k) }} or {{ effectif_secret(n ~ ' - ' ~ k) }})
 {%- endmacro %}
 
+{#-
+    A count published rounded to the nearest multiple of `seuil_denominateur` (halves up), where
+    the differences of successive counts would be households (numbers at risk, months of a
+    trajectory): the difference of two rounded counts leaves the true one uncertain by more than
+    `seuil_effectif`.
+-#}
+{% macro arrondi_effectif(colonne) -%}
+    cast(floor(({{ colonne }} + {{ var('seuil_denominateur') }} / 2.0) / {{ var('seuil_denominateur') }})
+        * {{ var('seuil_denominateur') }} as integer)
+{%- endmacro %}
+
 {#- The value, or null when `condition` holds. -#}
 {% macro masquer(colonne, condition) -%}
     case when {{ condition }} then null else {{ colonne }} end
@@ -118,6 +129,45 @@
 
 {% macro secret_mesure_k(indicateur) -%}
     {{ _secret_mesure(indicateur, 'k', '.k') }}
+{%- endmacro %}
+
+{#-
+    Populations inside another (indicators.md, populations of the descriptive frame): the n of an
+    indicator that counts only some of the households of another measure. The households left out
+    (the adhered households without a known entry debt, for example) are an unpublished remainder,
+    protected like a complement: « 9 accompagnés, dont 6 à la dette d'entrée connue » gives 3.
+-#}
+{% macro secret_sous_populations() %}
+    {{ return({
+        'loyer_a_jour.n': 'adherents',
+        'en_dette_entree.n': 'adherents',
+        'gain_energie_eur.n': 'adherents',
+        'rdv_menages': 'adherents',
+        'dette_sortie_connue': 'en_dette_entree',
+    }) }}
+{% endmacro %}
+
+{#- The row keys of the comparison's tables in int_secret_evaluation (`alias`: the table's alias). -#}
+{% macro secret_ligne_comparaison(alias) -%}
+    {{ dbt.concat([alias ~ '.projet_id', "'|'", alias ~ '.resultat', "'|'",
+        'cast(' ~ alias ~ '.horizon_mois as ' ~ dbt.type_string() ~ ')', "'|'", alias ~ '.methode']) }}
+{%- endmacro %}
+
+{% macro secret_ligne_equilibre(alias) -%}
+    {{ dbt.concat([alias ~ '.projet_id', "'|'", alias ~ '.covariable', "'|'", 'coalesce(' ~ alias ~ ".niveau, '')"]) }}
+{%- endmacro %}
+
+{#-
+    Join, as `alias`, whether the cell shown by column `colonne` of the row `ligne` of the published
+    table `table_publiee` is secret (int_secret_evaluation, then int_secret_cellules).
+-#}
+{% macro joindre_cellule_evaluation(alias, table_publiee, ligne, colonne) -%}
+    left join {{ ref('int_secret_evaluation') }} as {{ alias }}_occurrence
+        on {{ alias }}_occurrence.table_publiee = '{{ table_publiee }}'
+        and {{ alias }}_occurrence.ligne = {{ ligne }}
+        and {{ alias }}_occurrence.colonne = '{{ colonne }}'
+    left join {{ ref('int_secret_cellules') }} as {{ alias }}
+        on {{ alias }}.cellule_id = {{ alias }}_occurrence.cellule_id
 {%- endmacro %}
 
 {#-
@@ -234,8 +284,11 @@
         '{{ niveau }}' as niveau,
         coalesce({{ projet }}, '') as projet_id,
         coalesce(cast({{ dimension }} as {{ dbt.type_string() }}), '') as dimension,
+        '' as bailleur_id,
         {{ valeur }} as valeur,
-        {{ primaire }} as primaire
+        {{ primaire }} as primaire,
+        false as publique,
+        false as confirmee
     from {{ relation }}
     where {{ condition }}
     {% if not loop.last %}union all{% endif %}
@@ -288,8 +341,8 @@ having max(valeur) - min(valeur) > 0.005
 {% endtest %}
 
 {#-
-    secret_sans_case_deductible: after the last round, no sum of `equations` has exactly one
-    unknown cell that is secret (the cells of `model`, column `secrete`).
+    secret_sans_case_deductible: no sum of `equations` has exactly one unknown cell that is secret
+    (the cells of `model`, column `secrete`; a cell that everyone knows, `publique`, is not unknown).
 -#}
 {% test secret_sans_case_deductible(model, equations) %}
 with
@@ -299,8 +352,13 @@ membres as (
     select
         equations.equation_id,
         equations.cellule_id,
-        case when {{ est_secrete('cellules') }} then 1 else 0 end as secrete,
-        case when {{ est_secrete('cellules') }} or equations.implicite then 1 else 0 end as inconnue
+        case when {{ est_secrete('cellules') }} and not coalesce(cellules.publique, false) then 1 else 0 end
+            as secrete,
+        case
+            when ({{ est_secrete('cellules') }} or equations.implicite) and not coalesce(cellules.publique, false)
+                then 1
+            else 0
+        end as inconnue
     from {{ equations }} as equations
     left join {{ model }} as cellules
         on equations.cellule_id = cellules.cellule_id

@@ -24,7 +24,8 @@ changes:
    them, when that cell is secret (or a small complement), gets one more cell hidden:
    not known to anyone, not the landlord's own; a non-zero one before a zero; a part
    before the total; the one shown by the fewest published figures; the smallest; the
-   first by identifier.
+   first by identifier. A count the project published that the data confirm (« au moins »,
+   « environ ») is chosen last of all.
 4. Bounds: a proportion at 0 % or 100 % gives every part of it at 0 % or 100 % too; when a
    part's proportion is secret, the total's k is hidden.
 """
@@ -58,6 +59,7 @@ class Cellule:
     implicite: bool = False
     primaire: bool = False
     publique: bool = False
+    confirmee: bool = False
     motif: str | None = None
     tour: int | None = None
 
@@ -97,6 +99,10 @@ def decider(
             cacher(cellule.identifiant, "primaire", 0)
 
     connues_de_tous = {c.identifiant for c in cellules.values() if c.publique}
+    # The levels of a covariate are all listed: when they make up the whole cohort, everyone
+    # knows that nobody is left out.
+    connues_de_tous |= {c.identifiant for c in cellules.values()
+                        if c.implicite and c.identifiant.startswith("partition|") and c.valeur == 0}
     if precedentes is not None and len(precedentes):
         for ligne in precedentes.itertuples(index=False):
             cellule = cellules.get(ligne.cellule_id)
@@ -108,6 +114,13 @@ def decider(
             elif ligne.valeur is not None and abs(float(ligne.valeur) - cellule.valeur) < 0.005:
                 connues_de_tous.add(cellule.identifiant)
 
+    bailleurs = sorted({c.bailleur for c in cellules.values() if c.bailleur})
+    profils: list[str | None] = [None, *bailleurs]
+    # What each profile knows whatever is published: what it is told, and what follows from it.
+    connues = {profil: _deductibles(connues_de_tous | {c.identifiant for c in cellules.values()
+                                                        if profil is not None and c.bailleur == profil}, sommes)
+               for profil in profils}
+    connues_de_tous = connues[None]
     paires = _paires(proportions, cellules)
     for cellule_n, cellule_k, insuffisant in paires:
         if not insuffisant or cellule_n in secretes or cellule_k in secretes:
@@ -115,18 +128,17 @@ def decider(
         candidates = [c for c in (cellule_n, cellule_k) if c not in connues_de_tous]
         if candidates:
             # The lighter of the two (the k on a tie of weight and number).
-            candidates.sort(key=lambda c: (cellules[c].poids, abs(cellules[c].valeur), c != cellule_k))
+            candidates.sort(key=lambda c: (cellules[c].confirmee, cellules[c].poids, abs(cellules[c].valeur),
+                                           c != cellule_k))
             cacher(candidates[0], "paire", 0)
 
-    bailleurs = sorted({c.bailleur for c in cellules.values() if c.bailleur})
-    profils: list[str | None] = [None, *bailleurs]
     tour = 0
     while True:
         tour += 1
         changement = False
         for profil in profils:
             for somme in sommes.values():
-                choix = _ouverte(somme, profil, cellules, secretes, connues_de_tous)
+                choix = _ouverte(somme, cellules, secretes, connues[profil])
                 if choix is not None and cacher(choix, "secondaire", tour):
                     changement = True
         for cellule_n, cellule_k, cellule_total_k in _bornes(paires, sommes, cellules, secretes):
@@ -167,6 +179,7 @@ def _cellules(occurrences: pd.DataFrame) -> dict[str, Cellule]:
         cellule.poids += 1
         cellule.primaire = cellule.primaire or bool(ligne.primaire)
         cellule.publique = cellule.publique or bool(getattr(ligne, "publique", False))
+        cellule.confirmee = cellule.confirmee or bool(getattr(ligne, "confirmee", False))
     return cellules
 
 
@@ -204,12 +217,26 @@ def _paires(proportions: pd.DataFrame, cellules: dict[str, Cellule]) -> list[tup
             if p.cellule_n in cellules and p.cellule_k in cellules]
 
 
-def _ouverte(somme: Equation, profil: str | None, cellules: dict[str, Cellule],
-             secretes: dict, connues_de_tous: set[str]) -> str | None:
-    """The cell to hide when, for `profil` (None: the public; else a landlord, who knows its own
-    cells), the sum has exactly one unknown cell and that cell must stay unknown."""
+def _deductibles(connues: set[str], sommes: dict[str, Equation]) -> set[str]:
+    """`connues` and every cell that sums give from them alone (a sum with one cell left)."""
+    connues = set(connues)
+    while True:
+        ajout = False
+        for somme in sommes.values():
+            restes = [c for c, _ in somme.membres if c not in connues]
+            if len(restes) == 1:
+                connues.add(restes[0])
+                ajout = True
+        if not ajout:
+            return connues
+
+
+def _ouverte(somme: Equation, cellules: dict[str, Cellule], secretes: dict, connues: set[str]) -> str | None:
+    """The cell to hide when, for a profile that knows `connues` besides what is published (the
+    public; a landlord, who knows its own cells), the sum has exactly one unknown cell and that
+    cell must stay unknown."""
     def connue(c: str) -> bool:
-        return c in connues_de_tous or (profil is not None and cellules[c].bailleur == profil)
+        return c in connues
 
     inconnues = [c for c, _ in somme.membres
                  if not connue(c) and (c in secretes or cellules[c].implicite)]
@@ -222,8 +249,8 @@ def _ouverte(somme: Equation, profil: str | None, cellules: dict[str, Cellule],
                   if c not in secretes and not cellules[c].implicite and not connue(c)]
     if not candidates:
         return None
-    candidates.sort(key=lambda cr: (cellules[cr[0]].valeur == 0, cr[1], cellules[cr[0]].poids,
-                                    abs(cellules[cr[0]].valeur), cr[0]))
+    candidates.sort(key=lambda cr: (cellules[cr[0]].confirmee, cellules[cr[0]].valeur == 0, cr[1],
+                                    cellules[cr[0]].poids, abs(cellules[cr[0]].valeur), cr[0]))
     return candidates[0][0]
 
 

@@ -28,6 +28,12 @@ couts as (
 
 ),
 
+evaluation as (
+
+    select * from {{ ref('int_secret_evaluation') }}
+
+),
+
 valeurs as (
 
     select
@@ -98,6 +104,73 @@ parents as (
 
 ),
 
+{#- A population inside another: the parent is the sum of the child and the remainder. #}
+sous_populations as (
+
+    select
+        enfants.cellule_id as partie_id,
+        parents.cellule_id as total_id
+    from cellules as enfants
+    inner join cellules as parents
+        on enfants.niveau = parents.niveau
+        and enfants.projet_id = parents.projet_id
+        and enfants.dimension = parents.dimension
+        and parents.mesure = case enfants.mesure
+            {%- for enfant, parent in secret_sous_populations().items() %}
+            when '{{ enfant }}' then '{{ parent }}'
+            {%- endfor %}
+        end
+
+),
+
+{#- The comparison's counts: n and k of each row and cohort. #}
+{%- set cohortes = ['traites', 'temoins'] %}
+paires_evaluation as (
+
+    {% for cohorte in cohortes %}
+    select distinct
+        effectifs.cellule_id as cellule_n,
+        evenements.cellule_id as cellule_k
+    from evaluation as effectifs
+    inner join evaluation as evenements
+        on effectifs.table_publiee = evenements.table_publiee
+        and effectifs.ligne = evenements.ligne
+        and effectifs.colonne = 'n_{{ cohorte }}'
+        and evenements.colonne = 'k_{{ cohorte }}'
+    {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+
+),
+
+{#- Households with a known outcome, inside their cohort. #}
+connus_evaluation as (
+
+    {% for cohorte in cohortes %}
+    select distinct
+        cellule_id as partie_id,
+        {{ secret_cellule_id("'cohorte_" ~ cohorte ~ "'", 'evaluation', 'projet_id') }} as total_id
+    from evaluation
+    where colonne = 'n_{{ cohorte }}' and mesure like 'connu_%'
+    {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+
+),
+
+{#- The levels of a covariate, and the remainder, make up the cohort. #}
+partitions_evaluation as (
+
+    {% for cohorte in cohortes %}
+    select
+        {{ dbt.concat(["'partition|'", 'mesure', "'|'", 'projet_id']) }} as partition_id,
+        cellule_id as partie_id,
+        {{ secret_cellule_id("'cohorte_" ~ cohorte ~ "'", 'evaluation', 'projet_id') }} as total_id
+    from evaluation
+    where table_publiee = 'pub_equilibre' and colonne = 'k_{{ cohorte }}'
+    {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+
+),
+
 sommes as (
 
     select
@@ -154,6 +227,80 @@ membres as (
         0 as rang_choix
     from proportions
     where not sur_rendez_vous
+    {%- for source, prefixe in [('sous_populations', 'reste'), ('connus_evaluation', 'reste')] %}
+    union all
+    select distinct
+        {{ dbt.concat(["'" ~ prefixe ~ ":'", 'partie_id']) }} as equation_id,
+        total_id as cellule_id,
+        'total' as role,
+        false as implicite,
+        1 as rang_choix
+    from {{ source }}
+    union all
+    select distinct
+        {{ dbt.concat(["'" ~ prefixe ~ ":'", 'partie_id']) }} as equation_id,
+        partie_id as cellule_id,
+        'partie' as role,
+        false as implicite,
+        0 as rang_choix
+    from {{ source }}
+    union all
+    select distinct
+        {{ dbt.concat(["'" ~ prefixe ~ ":'", 'partie_id']) }} as equation_id,
+        {{ dbt.concat(["'" ~ prefixe ~ "|'", 'partie_id']) }} as cellule_id,
+        'partie' as role,
+        true as implicite,
+        0 as rang_choix
+    from {{ source }}
+    {%- endfor %}
+    union all
+    select
+        {{ dbt.concat(["'complement:complement|'", 'cellule_n', "'|'", 'cellule_k']) }} as equation_id,
+        cellule_n as cellule_id,
+        'total' as role,
+        false as implicite,
+        0 as rang_choix
+    from paires_evaluation
+    union all
+    select
+        {{ dbt.concat(["'complement:complement|'", 'cellule_n', "'|'", 'cellule_k']) }} as equation_id,
+        cellule_k as cellule_id,
+        'partie' as role,
+        false as implicite,
+        0 as rang_choix
+    from paires_evaluation
+    union all
+    select
+        {{ dbt.concat(["'complement:complement|'", 'cellule_n', "'|'", 'cellule_k']) }} as equation_id,
+        {{ dbt.concat(["'complement|'", 'cellule_n', "'|'", 'cellule_k']) }} as cellule_id,
+        'partie' as role,
+        true as implicite,
+        0 as rang_choix
+    from paires_evaluation
+    union all
+    select distinct
+        {{ dbt.concat(["'partition:'", 'partition_id']) }} as equation_id,
+        total_id as cellule_id,
+        'total' as role,
+        false as implicite,
+        1 as rang_choix
+    from partitions_evaluation
+    union all
+    select
+        {{ dbt.concat(["'partition:'", 'partition_id']) }} as equation_id,
+        partie_id as cellule_id,
+        'partie' as role,
+        false as implicite,
+        0 as rang_choix
+    from partitions_evaluation
+    union all
+    select distinct
+        {{ dbt.concat(["'partition:'", 'partition_id']) }} as equation_id,
+        partition_id as cellule_id,
+        'partie' as role,
+        true as implicite,
+        0 as rang_choix
+    from partitions_evaluation
 
 ),
 
