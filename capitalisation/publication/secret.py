@@ -28,6 +28,11 @@ changes:
    « environ ») is chosen last of all.
 4. Bounds: a proportion at 0 % or 100 % gives every part of it at 0 % or 100 % too; when a
    part's proportion is secret, the total's k is hidden.
+5. Intervals: every count being non-negative, the sums give bounds (a hidden total is at least
+   its published parts). A small secret count pinned to within ± PROTECTION households by these
+   bounds (propagated over all the sums) gets one more cell hidden among the sums around it,
+   nearest first (`motif` « intervalle »). `intervalles` computes the exact intervals by linear
+   programming, for the audit.
 """
 
 from __future__ import annotations
@@ -145,6 +150,10 @@ def decider(
             if cacher(cellule_total_k, "borne", tour):
                 changement = True
         if not changement:
+            for choix in _reparer(sommes, cellules, secretes, connues_de_tous):
+                if cacher(choix, "intervalle", tour):
+                    changement = True
+        if not changement:
             break
 
     lignes = []
@@ -217,6 +226,47 @@ def _paires(proportions: pd.DataFrame, cellules: dict[str, Cellule]) -> list[tup
             if p.cellule_n in cellules and p.cellule_k in cellules]
 
 
+def _reparer(sommes: dict[str, Equation], cellules: dict[str, Cellule], secretes: dict,
+             connues: set[str]) -> list[str]:
+    """Cells to hide so that no small secret count (or complement) stays pinned by the bounds
+    the sums give (every count non-negative): for each one pinned to within ± PROTECTION, the
+    best candidate of the sums around it (`_ouverte`'s order), nearest first."""
+    inconnues = {c for c, cellule in cellules.items()
+                 if (c in secretes or cellule.implicite) and c not in connues}
+    valeurs = {c: cellule.valeur for c, cellule in cellules.items()}
+    membres = [[(c, c == somme.total) for c, _ in somme.membres] for somme in sommes.values()]
+    bornes = _propager(_systemes(membres, valeurs, inconnues), inconnues)
+    par_cellule: dict[str, list[Equation]] = defaultdict(list)
+    for somme in sommes.values():
+        for c, _ in somme.membres:
+            par_cellule[c].append(somme)
+    choix = []
+    for cellule, (bas, haut) in sorted(bornes.items()):
+        if not cellules[cellule].primaire or haut - bas >= 2 * PROTECTION:
+            continue
+        vues, anneau = {cellule}, [cellule]
+        for _ in range(3):
+            candidates = []
+            suivant = []
+            for c in anneau:
+                for somme in par_cellule[c]:
+                    for autre, rang in somme.membres:
+                        if autre in vues:
+                            continue
+                        vues.add(autre)
+                        if autre in inconnues:
+                            suivant.append(autre)
+                        elif autre not in connues and not cellules[autre].confirmee:
+                            candidates.append((autre, rang))
+            if candidates:
+                candidates.sort(key=lambda cr: (cellules[cr[0]].valeur == 0, cr[1], cellules[cr[0]].poids,
+                                                abs(cellules[cr[0]].valeur), cr[0]))
+                choix.append(candidates[0][0])
+                break
+            anneau = suivant
+    return list(dict.fromkeys(choix))
+
+
 def _deductibles(connues: set[str], sommes: dict[str, Equation]) -> set[str]:
     """`connues` and every cell that sums give from them alone (a sum with one cell left)."""
     connues = set(connues)
@@ -275,3 +325,129 @@ def _bornes(paires, sommes: dict[str, Equation], cellules: dict[str, Cellule], s
             if partie in secretes or partie_n in secretes:
                 yield partie_n, partie, total_k
                 break
+
+
+# --------------------------------------------------------------------------- interval audit
+
+# A secret count is protected when the interval an attacker reaches for it is at least twice this
+# wide (it must not be pinned to within ± PROTECTION households).
+PROTECTION = 2
+
+
+def intervalles(cellules: pd.DataFrame, equations: pd.DataFrame, connues: set[str] | frozenset = frozenset(),
+                cibles: set[str] | None = None) -> dict[str, tuple[float, float]]:
+    """The interval an attacker reaches for each unknown cell (secret, or implicit; only those of
+    `cibles` when given), by linear programming over the sums of `equations` with every other
+    cell (and `connues`) known and every cell non-negative: {cell: (lowest, highest)}, highest
+    infinite when unbounded.
+
+    `cellules`: int_secret_cellules (cellule_id, valeur, secrete, implicite).
+    """
+    valeurs = dict(zip(cellules["cellule_id"], cellules["valeur"].astype(float)))
+    inconnues = {c for c, s, i in zip(cellules["cellule_id"], cellules["secrete"], cellules["implicite"])
+                 if (bool(s) or bool(i)) and c not in connues}
+    sommes: dict[str, list[tuple[str, bool]]] = defaultdict(list)
+    for equation, cellule, role in zip(equations["equation_id"], equations["cellule_id"], equations["role"]):
+        sommes[equation].append((cellule, role == "total"))
+    return _intervalles(list(sommes.values()), valeurs, inconnues, cibles)
+
+
+def _systemes(sommes: list[list[tuple[str, bool]]], valeurs: dict[str, float],
+              inconnues: set[str]) -> list[tuple[dict[str, float], float]]:
+    """Each sum as {unknown cell: coefficient} = constant, the known cells moved to the right."""
+    systemes = []
+    for membres in sommes:
+        ligne: dict[str, float] = {}
+        constante = 0.0
+        for cellule, est_total in membres:
+            signe = 1.0 if est_total else -1.0
+            if cellule in inconnues:
+                ligne[cellule] = ligne.get(cellule, 0.0) + signe
+            elif cellule in valeurs:
+                constante -= signe * valeurs[cellule]
+            else:
+                ligne = {}
+                break
+        if ligne:
+            systemes.append((ligne, constante))
+    return systemes
+
+
+def _propager(systemes: list[tuple[dict[str, float], float]], inconnues: set[str],
+              tours: int = 60) -> dict[str, tuple[float, float]]:
+    """Bounds of the unknown cells by propagation over the sums (each cell from the bounds of the
+    others, every cell non-negative): wider than or equal to the linear programme's, and fast."""
+    bornes = {c: [0.0, float("inf")] for c in inconnues}
+    for _ in range(tours):
+        change = False
+        for ligne, constante in systemes:
+            for cellule, coefficient in ligne.items():
+                bas, haut = constante, constante
+                for autre, a in ligne.items():
+                    if autre == cellule:
+                        continue
+                    lo, hi = bornes[autre]
+                    # constante − a·x: its lowest uses the highest a·x.
+                    if a > 0:
+                        bas -= a * hi
+                        haut -= a * lo
+                    else:
+                        bas -= a * lo
+                        haut -= a * hi
+                if coefficient < 0:
+                    bas, haut = -haut, -bas
+                borne = bornes[cellule]
+                if bas > borne[0] + 1e-9:
+                    borne[0] = bas
+                    change = True
+                if haut < borne[1] - 1e-9:
+                    borne[1] = haut
+                    change = True
+        if not change:
+            break
+    return {c: (b[0], b[1]) for c, b in bornes.items()}
+
+
+def _intervalles(sommes: list[list[tuple[str, bool]]], valeurs: dict[str, float], inconnues: set[str],
+                 cibles: set[str] | None = None) -> dict[str, tuple[float, float]]:
+    import numpy as np
+    from scipy.optimize import linprog
+
+    systemes = _systemes(sommes, valeurs, inconnues)
+    parent = {c: c for c in inconnues}
+
+    def racine(c):
+        while parent[c] != c:
+            parent[c] = parent[parent[c]]
+            c = parent[c]
+        return c
+
+    for ligne, _ in systemes:
+        membres = list(ligne)
+        for autre in membres[1:]:
+            parent[racine(autre)] = racine(membres[0])
+    groupes: dict[str, list] = defaultdict(list)
+    for ligne, constante in systemes:
+        groupes[racine(next(iter(ligne)))].append((ligne, constante))
+    cibles = inconnues if cibles is None else cibles & inconnues
+    resultat = {c: (0.0, float("inf")) for c in cibles}
+    for lignes_groupe in groupes.values():
+        variables = sorted({c for ligne, _ in lignes_groupe for c in ligne})
+        visees = [c for c in variables if c in cibles]
+        if not visees:
+            continue
+        index = {c: i for i, c in enumerate(variables)}
+        a = np.zeros((len(lignes_groupe), len(variables)))
+        b = np.zeros(len(lignes_groupe))
+        for i, (ligne, constante) in enumerate(lignes_groupe):
+            for c, coefficient in ligne.items():
+                a[i, index[c]] = coefficient
+            b[i] = constante
+        for c in visees:
+            objectif = np.zeros(len(variables))
+            objectif[index[c]] = 1.0
+            bas = linprog(objectif, A_eq=a, b_eq=b, bounds=(0, None), method="highs")
+            haut = linprog(-objectif, A_eq=a, b_eq=b, bounds=(0, None), method="highs")
+            resultat[c] = (bas.fun if bas.status == 0 else 0.0,
+                           -haut.fun if haut.status == 0 else float("inf"))
+    return resultat
