@@ -5,9 +5,12 @@ The steps read top to bottom:
 1. take the lock (one run at a time);
 2. read each project's newest readable delivery into the landing area (a delivery
    already read, with the same files, is not read again);
-3. build the warehouse with dbt into a new file, run the comparisons into it, and swap
-   it in place of the previous one only when everything succeeded;
-4. print the summary, then render the fiches.
+3. build the warehouse with dbt into a new file and run the comparisons into it;
+4. render the fiches and the site from the new file into a build folder;
+5. the gate: the attacker's audit of statistical secrecy (publication/controle_secret.py)
+   reads the new warehouse, the new site and the summary; when it finds a disclosure,
+   nothing is swapped in and the last good warehouse and site stay;
+6. publish: the site, then the warehouse, are swapped in; the summary is printed.
 """
 
 from __future__ import annotations
@@ -289,8 +292,10 @@ def afficher_bilans(bilans: list[BilanLivraison], rapports: Path) -> None:
 # --------------------------------------------------------------------------- build
 
 
-def construire_entrepot(entrepot: Path, landing: Path, variables: dict | None = None) -> None:
-    """Build into a new file, then swap it in; the previous warehouse is untouched on failure.
+def construire_entrepot(entrepot: Path, landing: Path, variables: dict | None = None,
+                        remplacer: bool = True) -> Path:
+    """Build into a new file, then swap it in (unless `remplacer` is false: the new file's path
+    is returned for the gate); the previous warehouse is untouched on failure.
 
     dbt builds the marts; the comparisons are computed into the same file; dbt then builds
     the publication layer (statistical secrecy) over both.
@@ -312,7 +317,10 @@ def construire_entrepot(entrepot: Path, landing: Path, variables: dict | None = 
         for reste in (nouveau, nouveau.with_name(nouveau.name + ".wal")):
             reste.unlink(missing_ok=True)
         raise
-    os.replace(nouveau, entrepot)
+    if remplacer:
+        os.replace(nouveau, entrepot)
+        return entrepot
+    return nouveau
 
 
 def _dbt(fichier: Path, landing: Path, variables: dict, titre: str, selection=None, exclusion=None):
@@ -389,13 +397,31 @@ def executer(
                 "aucune livraison acceptée : l'entrepôt précédent reste en place "
                 f"(rapports de validation dans {rapports})."
             )
-        construire_entrepot(entrepot, landing)
+        from capitalisation.publication.controle_secret import (
+            SecretNonRespecte,
+            enregistrer_publication,
+        )
         from capitalisation.resume import afficher_resume
 
+        nouveau = construire_entrepot(entrepot, landing, remplacer=False)
+        fiches_en_echec = None
+        try:
+            if fiches:
+                try:
+                    publier(nouveau)  # the gate runs on the new warehouse and site before the site's swap
+                except SecretNonRespecte:
+                    raise
+                except ErreurUtilisateur as erreur:  # some fiches failed, the site is published
+                    fiches_en_echec = erreur
+            else:
+                controler_publication(nouveau)
+            os.replace(nouveau, entrepot)
+        finally:
+            nouveau.unlink(missing_ok=True)
+        enregistrer_publication(entrepot)
         afficher_resume(entrepot)
-        if fiches:
-            publier(entrepot)
-        controler_publication(entrepot, fiches)
+        if fiches_en_echec is not None:
+            raise fiches_en_echec
     return 1 if refusees else 0
 
 
@@ -406,14 +432,8 @@ def publier(entrepot: Path) -> None:
     rendre_fiches(entrepot, config.SITE)
 
 
-def controler_publication(entrepot: Path, site: bool) -> None:
-    """The last word: no small cell in any published output (statistical secrecy)."""
-    from capitalisation.publication.controle_secret import controler
+def controler_publication(entrepot: Path) -> None:
+    """The gate without a site: the attacker's audit of the new warehouse and its summary."""
+    from capitalisation.publication.controle_secret import chemin_precedente, verifier_publication
 
-    dossiers = [config.EXPORTS_BENCHMARK] + ([config.SITE] if site else [])
-    constats = controler(entrepot, [d for d in dossiers if d.exists()])
-    if constats:
-        raise ErreurUtilisateur(
-            "contrôle du secret statistique : des cases trop petites apparaissent dans les "
-            "sorties publiées.\n  " + "\n  ".join(constats[:20])
-        )
+    verifier_publication(entrepot, precedente=chemin_precedente(entrepot))

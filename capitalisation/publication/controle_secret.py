@@ -77,6 +77,7 @@ import numpy as np
 import pandas as pd
 
 from capitalisation import config
+from capitalisation.erreurs import ErreurUtilisateur
 
 PROTECTION = 2
 SEUIL_EFFECTIF_MIN = 5
@@ -224,22 +225,30 @@ class Sensible:
 
 
 class Systeme:
-    """Variables (their true values and bounds) and rows lo ≤ a·x ≤ hi, all verified on the
-    true values before they are kept (an attacker's relation holds in the data)."""
+    """Variables (their true values, bounds and project) and rows lo ≤ a·x ≤ hi, all verified
+    on the true values before they are kept (an attacker's relation holds in the data).
+
+    The projects are solved apart: a row over several projects (a programme total, a
+    landlord's benchmark row) is first reduced by the published totals of its projects'
+    parts; only what remains ties projects into one block. Each block is handed to HiGHS
+    once; each bound is then a warm-started primal simplex solve."""
 
     def __init__(self):
         self.noms: list[str] = []
         self.vraies: list[float] = []
         self.bas: list[float] = []
         self.haut: list[float] = []
+        self.groupes: list[str] = []
         self.lignes: list[tuple[dict[int, float], float, float]] = []
+        self.connues: dict[frozenset, float] = {}
         self.ecartees = 0
 
-    def variable(self, nom: str, vraie: float, bas: float = 0.0, haut: float = INF) -> int:
+    def variable(self, nom: str, vraie: float, bas: float = 0.0, haut: float = INF, groupe: str = "") -> int:
         self.noms.append(nom)
         self.vraies.append(float(vraie))
         self.bas.append(bas)
         self.haut.append(haut)
+        self.groupes.append(groupe or "")
         return len(self.noms) - 1
 
     def valeur(self, expr: dict[int, float]) -> float:
@@ -254,114 +263,201 @@ class Systeme:
             self.ecartees += 1
             return False
         self.lignes.append((expr, lo, hi))
+        if lo == hi:
+            self.connues.setdefault(_cle_expr(expr), lo)
         return True
 
     def egal(self, expr: dict[int, float], valeur: float, tolerance: float = 1e-6) -> bool:
         return self.contrainte(expr, valeur, valeur, tolerance)
 
-    # ------------------------------------------------------------------ solving
+    # ------------------------------------------------------------------ blocks
 
     def preparer(self) -> None:
-        """Hand the system to HiGHS once; each interval is then two warm-started solves."""
+        """Reduce the rows over several projects and tie the projects that remain together."""
+        groupes = self.groupes
+        parent: dict[str, str] = {}
+
+        def racine(g: str) -> str:
+            while parent.setdefault(g, g) != g:
+                parent[g] = parent[parent[g]]
+                g = parent[g]
+            return g
+
+        reduites = []
+        for expr, lo, hi in self.lignes:
+            parties: dict[str, dict[int, float]] = defaultdict(dict)
+            for i, c in expr.items():
+                parties[groupes[i]][i] = c
+            if len(parties) > 1:
+                for g, partie in list(parties.items()):
+                    connue = self._valeur_connue(partie)
+                    if connue is not None and len(parties) > 1:
+                        lo, hi = lo - connue, hi - connue
+                        del parties[g]
+                expr = {i: c for partie in parties.values() for i, c in partie.items()}
+            liste = list(parties)
+            for g in liste:
+                racine(g)
+            for g in liste[1:]:
+                parent[racine(g)] = racine(liste[0])
+            reduites.append((expr, lo, hi))
+        for g in set(groupes):
+            racine(g)
+        self._bloc_de_groupe = {g: racine(g) for g in set(groupes)}
+        self._reduites = reduites
+        self._modeles: dict[frozenset, tuple] = {}
+
+    def _valeur_connue(self, partie: dict[int, float]) -> float | None:
+        """The value of `partie` when it is a combination of expressions published exactly
+        (terms grouped by coefficient: k − p · n is known when k and n are)."""
+        connue = self.connues.get(_cle_expr(partie))
+        if connue is not None:
+            return connue
+        par_coef: dict[float, dict[int, float]] = defaultdict(dict)
+        for i, c in partie.items():
+            par_coef[c][i] = 1.0
+        total = 0.0
+        for c, termes in par_coef.items():
+            valeur = self.connues.get(_cle_expr(termes))
+            if valeur is None:
+                return None
+            total += c * valeur
+        return total
+
+    def _modele(self, blocs: frozenset):
+        """The HiGHS model of a union of blocks: (solver, highspy, global → local index)."""
+        if blocs in self._modeles:
+            return self._modeles[blocs]
         import highspy
         from scipy import sparse
 
-        lignes, colonnes, coefs = [], [], []
-        for r, (expr, _, _) in enumerate(self.lignes):
+        bloc_de = self._bloc_de_groupe
+        variables = [i for i, g in enumerate(self.groupes) if bloc_de[g] in blocs]
+        local = {i: j for j, i in enumerate(variables)}
+        lignes, colonnes, coefs, lo, hi = [], [], [], [], []
+        for expr, a, b in self._reduites:
+            premier = next(iter(expr))
+            if bloc_de[self.groupes[premier]] not in blocs:
+                continue
+            r = len(lo)
             for i, c in expr.items():
                 lignes.append(r)
-                colonnes.append(i)
+                colonnes.append(local[i])
                 coefs.append(c)
-        matrice = sparse.csc_matrix((coefs, (lignes, colonnes)), shape=(len(self.lignes), len(self.noms)))
+            lo.append(a)
+            hi.append(b)
+        matrice = sparse.csc_matrix((coefs, (lignes, colonnes)), shape=(len(lo), len(variables)))
         infini = highspy.kHighsInf
 
         def borne(valeurs):
             return np.clip(np.array(valeurs, dtype=float), -infini, infini)
 
         lp = highspy.HighsLp()
-        lp.num_col_, lp.num_row_ = len(self.noms), len(self.lignes)
-        lp.col_cost_ = np.zeros(len(self.noms))
-        lp.col_lower_, lp.col_upper_ = borne(self.bas), borne(self.haut)
-        lp.row_lower_ = borne([lo for _, lo, _ in self.lignes])
-        lp.row_upper_ = borne([hi for _, _, hi in self.lignes])
+        lp.num_col_, lp.num_row_ = len(variables), len(lo)
+        lp.col_cost_ = np.zeros(len(variables))
+        lp.col_lower_ = borne([self.bas[i] for i in variables])
+        lp.col_upper_ = borne([self.haut[i] for i in variables])
+        lp.row_lower_, lp.row_upper_ = borne(lo), borne(hi)
         lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
         lp.a_matrix_.start_ = matrice.indptr
         lp.a_matrix_.index_ = matrice.indices
         lp.a_matrix_.value_ = matrice.data
-        solveur = highspy.Highs()
+        solveur = _highs_silencieux(highspy)
         solveur.setOptionValue("output_flag", False)
         solveur.passModel(lp)
         solveur.run()  # a first vertex, with presolve; then warm starts, by the primal simplex
         solveur.setOptionValue("presolve", "off")
         solveur.setOptionValue("simplex_strategy", 4)
-        self._solveur = solveur
-        self._highspy = highspy
-
-    def _resoudre(self, expr: dict[int, float], sens, compteur) -> tuple[float, np.ndarray | None]:
-        highspy, solveur = self._highspy, self._solveur
-        idx = np.array(list(expr), dtype=np.int32)
-        solveur.changeColsCost(len(idx), idx, np.array([expr[i] for i in idx], dtype=float))
-        solveur.changeObjectiveSense(sens)
-        solveur.run()
-        if compteur is not None:
-            compteur[0] += 1
-        statut = solveur.getModelStatus()
-        solveur.changeColsCost(len(idx), idx, np.zeros(len(idx)))
-        if statut == highspy.HighsModelStatus.kOptimal:
-            return solveur.getInfo().objective_function_value, np.array(solveur.getSolution().col_value)
-        if statut in (highspy.HighsModelStatus.kUnbounded, highspy.HighsModelStatus.kUnboundedOrInfeasible):
-            return (-INF if sens == highspy.ObjSense.kMinimize else INF), None
-        raise RuntimeError(f"audit du secret : programme linéaire sans solution ({statut})")
+        self._modeles[blocs] = (solveur, highspy, local, np.array(variables))
+        return self._modeles[blocs]
 
     def atteignables(self, expressions: list[dict[int, float]], bas_voulu: list[float], haut_voulu: list[float],
                      fixes: dict[int, float] | None = None, compteur: list[int] | None = None,
                      ) -> list[tuple[float, float]]:
         """For each expression, how low and how high the attacker's polytope lets it go, as far
         as needed: the exact minimum when it stays above `bas_voulu` (else a witness value at or
-        below it), the same for the maximum. Every solution found is a witness for the others,
-        so that most cells need no program of their own."""
+        below it), the same for the maximum. Every solution found is a witness for the others
+        of its block, so that most cells need no program of their own."""
+        resultats: list[tuple[float, float]] = [(0.0, 0.0)] * len(expressions)
+        par_blocs: dict[frozenset, list[int]] = defaultdict(list)
+        for j, expr in enumerate(expressions):
+            par_blocs[frozenset(self._bloc_de_groupe[self.groupes[i]] for i in expr)].append(j)
+        for blocs, membres in par_blocs.items():
+            solveur, highspy, local, variables = self._modele(blocs)
+            self._atteindre(solveur, highspy, local, variables, [expressions[j] for j in membres],
+                            [bas_voulu[j] for j in membres], [haut_voulu[j] for j in membres],
+                            fixes or {}, compteur, membres, resultats)
+        return resultats
+
+    def _atteindre(self, solveur, highspy, local, variables, expressions, bas_voulu, haut_voulu, fixes,
+                   compteur, membres, resultats) -> None:
         from scipy import sparse
 
-        highspy, solveur = self._highspy, self._solveur
-        fixes = fixes or {}
-        idx_fixes = np.array(sorted(fixes), dtype=np.int32)
+        fixes_locales = {local[i]: v for i, v in fixes.items() if i in local}
+        idx_fixes = np.array(sorted(fixes_locales), dtype=np.int32)
         if len(idx_fixes):
-            valeurs = np.array([fixes[i] for i in idx_fixes], dtype=float)
+            valeurs = np.array([fixes_locales[i] for i in idx_fixes], dtype=float)
             solveur.changeColsBounds(len(idx_fixes), idx_fixes, valeurs, valeurs)
         lignes, colonnes, coefs = [], [], []
         for j, expr in enumerate(expressions):
             for i, c in expr.items():
                 lignes.append(j)
-                colonnes.append(i)
+                colonnes.append(local[i])
                 coefs.append(c)
-        matrice = sparse.csr_matrix((coefs, (lignes, colonnes)), shape=(len(expressions), len(self.noms)))
-        vraies = np.array(self.vraies)
-        vu_bas = matrice @ vraies
+        matrice = sparse.csr_matrix((coefs, (lignes, colonnes)), shape=(len(expressions), len(variables)))
+        vu_bas = matrice @ np.array(self.vraies)[variables]
         vu_haut = vu_bas.copy()
-        resultats = [(0.0, 0.0)] * len(expressions)
         try:
             for j, expr in enumerate(expressions):
-                for sens, voulu in ((highspy.ObjSense.kMinimize, bas_voulu[j]),
-                                    (highspy.ObjSense.kMaximize, haut_voulu[j])):
-                    minimum = sens == highspy.ObjSense.kMinimize
+                for minimum, voulu in ((True, bas_voulu[j]), (False, haut_voulu[j])):
                     if (vu_bas[j] <= voulu + 1e-9) if minimum else (vu_haut[j] >= voulu - 1e-9):
                         continue
-                    valeur, solution = self._resoudre(expr, sens, compteur)
-                    if solution is not None:
-                        points = matrice @ solution
+                    idx = np.array([local[i] for i in expr], dtype=np.int32)
+                    solveur.changeColsCost(len(idx), idx, np.array(list(expr.values()), dtype=float))
+                    solveur.changeObjectiveSense(highspy.ObjSense.kMinimize if minimum else highspy.ObjSense.kMaximize)
+                    solveur.run()
+                    if compteur is not None:
+                        compteur[0] += 1
+                    statut = solveur.getModelStatus()
+                    solveur.changeColsCost(len(idx), idx, np.zeros(len(idx)))
+                    if statut == highspy.HighsModelStatus.kOptimal:
+                        valeur = solveur.getInfo().objective_function_value
+                        points = matrice @ np.array(solveur.getSolution().col_value)
                         np.minimum(vu_bas, points, out=vu_bas)
                         np.maximum(vu_haut, points, out=vu_haut)
+                    elif statut in (highspy.HighsModelStatus.kUnbounded,
+                                    highspy.HighsModelStatus.kUnboundedOrInfeasible):
+                        valeur = -INF if minimum else INF
+                    else:
+                        raise RuntimeError(f"audit du secret : programme linéaire sans solution ({statut})")
                     if minimum:
                         vu_bas[j] = min(vu_bas[j], valeur)
                     else:
                         vu_haut[j] = max(vu_haut[j], valeur)
-                resultats[j] = (float(vu_bas[j]), float(vu_haut[j]))
+                resultats[membres[j]] = (float(vu_bas[j]), float(vu_haut[j]))
         finally:
             if len(idx_fixes):
-                solveur.changeColsBounds(len(idx_fixes), idx_fixes,
-                                         np.clip(np.array(self.bas, dtype=float)[idx_fixes], -highspy.kHighsInf, None),
-                                         np.clip(np.array(self.haut, dtype=float)[idx_fixes], None, highspy.kHighsInf))
-        return resultats
+                originales = variables[idx_fixes]
+                solveur.changeColsBounds(
+                    len(idx_fixes), idx_fixes,
+                    np.clip(np.array(self.bas, dtype=float)[originales], -highspy.kHighsInf, None),
+                    np.clip(np.array(self.haut, dtype=float)[originales], None, highspy.kHighsInf))
+
+
+def _highs_silencieux(highspy):
+    """A HiGHS instance, without the banner its constructor prints on the standard output."""
+    import os
+
+    sys.stdout.flush()
+    copie = os.dup(1)
+    nul = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(nul, 1)
+        return highspy.Highs()
+    finally:
+        os.dup2(copie, 1)
+        os.close(copie)
+        os.close(nul)
 
 
 # =========================================================================== the attacker's model
@@ -503,6 +599,7 @@ class Modele:
             for cle, r in groupes.iterrows():
                 vraies[(position[cle[:4]], cle[4])] = r
         self.idx: dict[str, dict[str, np.ndarray]] = {}
+        self.atome_de_variable: dict[int, str] = {}  # variable of the cube → its landlord
         for ind, nat in sorted(natures.items()):
             self.idx[ind] = {}
             for m in MESURES[nat]:
@@ -511,7 +608,8 @@ class Modele:
                     r = vraies.get((a, ind))
                     v = 0.0 if r is None or _manquant(r[m]) else float(r[m])
                     libre = m == "total" and ind != "dette_entree_eur"
-                    tableau[a] = self.s.variable(f"{ind}.{m}@{a}", v, -INF if libre else 0.0)
+                    tableau[a] = self.s.variable(f"{ind}.{m}@{a}", v, -INF if libre else 0.0, groupe=atomes[a][0])
+                    self.atome_de_variable[int(tableau[a])] = atomes[a][1]
                 self.idx[ind][m] = tableau
         # Relations of every household, kept when they hold in every cell.
         relations = [(((ind, "k", 1), (ind, "n", -1)), -INF, 0) for ind, nat in natures.items()
@@ -622,6 +720,22 @@ class Modele:
                     self._publier_indicateur(ligne, exprs, nature, donnees)
                 else:
                     self._precedente_ligne(ligne, exprs, nature, projet, mode, extractions)
+
+    def ajouter_absences(self) -> None:
+        """A group without a row in a table has no household in that indicator's population
+        (the tables list every non-empty group): its cells are 0."""
+        for table, dims in TABLES_INDICATEURS.items():
+            pub = self.d.get(table)
+            if pub is None or "projet_id" not in dims:
+                continue
+            presentes = {tuple(_texte(r.get(c)) for c in dims) + (r["indicateur"],) for r in _lignes(pub)}
+            groupes = self.atomes[list(dims)].drop_duplicates().itertuples(index=False)
+            for groupe in groupes:
+                filtre = dict(zip(dims, groupe))
+                for ind, nature in self.natures.items():
+                    if tuple(groupe) + (ind,) not in presentes:
+                        for m in MESURES[nature]:
+                            self.s.egal(self.cellule(filtre, ind, m), 0.0)
 
     def _verifier_ligne(self, table, ligne, exprs, nature, vraies, dims) -> bool:
         """The cube must give back the true cell (else the model is not that of the table)."""
@@ -765,9 +879,10 @@ class Modele:
         for colonne, expr in list(exprs.items()):
             v = _nombre(vraie.get(colonne))
             if v is not None and abs(self.s.valeur(expr) - v) > 1e-6:
-                exprs[colonne] = {self.s.variable(f"{colonne}@{projet}", v): 1.0}
+                exprs[colonne] = {self.s.variable(f"{colonne}@{projet}", v, groupe=projet): 1.0}
         for colonne in ("menages_termines", "menages_en_cours", "menages_temoins"):
-            exprs[colonne] = {self.s.variable(f"{colonne}@{projet}", _nombre(vraie.get(colonne)) or 0.0): 1.0}
+            exprs[colonne] = {self.s.variable(f"{colonne}@{projet}", _nombre(vraie.get(colonne)) or 0.0,
+                                              groupe=projet): 1.0}
         self.s.egal(_plus(exprs["menages_termines"], exprs["menages_en_cours"], exprs["menages_accompagnes"],
                           facteurs=(1.0, 1.0, -1.0)), 0.0)
         self.s.contrainte(_plus(exprs["menages_accompagnes"], exprs["menages_orientes"],
@@ -808,8 +923,9 @@ class Modele:
         evitees = self.cellule({"projet_id": projet}, "expulsion_evitee", "k")
         v = _nombre(vraie.get("expulsions_evitees"))
         if v is not None and abs(self.s.valeur(evitees) - v) > 1e-6:
-            evitees = {self.s.variable(f"expulsions_evitees@{projet}", v): 1.0}
-        par_an = {self.s.variable(f"par_an@{projet}", _nombre(vraie.get("menages_accompagnes_par_an")) or 0.0): 1.0}
+            evitees = {self.s.variable(f"expulsions_evitees@{projet}", v, groupe=projet): 1.0}
+        par_an = {self.s.variable(f"par_an@{projet}", _nombre(vraie.get("menages_accompagnes_par_an")) or 0.0,
+                                  groupe=projet): 1.0}
         accompagnes = self.expressions_effectifs(projet, {})["menages_accompagnes"]
         self.s.contrainte(_plus(par_an, accompagnes, facteurs=(1.0, -1.0)), -INF, 0)
         annees = _nombre(vraie.get("annees"))
@@ -887,7 +1003,7 @@ class Modele:
                 exprs = {}
                 for c in colonnes:
                     v = _nombre(vraie.get(c))
-                    exprs[c] = {} if v is None else {self.s.variable(f"{c}@{position}", v): 1.0}
+                    exprs[c] = {} if v is None else {self.s.variable(f"{c}@{position}", v, groupe=projet): 1.0}
                 effectifs = self.expressions_effectifs(projet, {}) if projet in self._effectifs else None
                 for cohorte in COHORTES:
                     n, k = exprs[f"n_{cohorte}"], exprs[f"k_{cohorte}"]
@@ -974,9 +1090,9 @@ class Modele:
                 continue
             exprs = {}
             for h, n, kv in (("traites", n_t, k_t), ("temoins", n_c, k_c)):
-                expr = {self.s.variable(f"k_{h}@{position}", round(kv), 0.0, float(n)): 1.0}
+                expr = {self.s.variable(f"k_{h}@{position}", round(kv), 0.0, float(n), groupe=projet): 1.0}
                 exprs[h] = expr
-                total = {self.s.variable(f"n_{h}@{projet}", float(n), float(n), float(n)): 1.0}
+                total = {self.s.variable(f"n_{h}@{projet}", float(n), float(n), float(n), groupe=projet): 1.0}
                 self.proportion_sensible(total, expr, "pub_equilibre", position, projet, f"_{h}")
                 moyenne = _nombre(ligne.get(f"moyenne_{h}"))
                 if moyenne is not None:
@@ -1293,6 +1409,7 @@ def auditer_donnees(donnees: dict[str, pd.DataFrame], seuils: Seuils, precedente
     modele = Modele(donnees, seuils)
     modele.divulgations_directes = []
     modele.ajouter_indicateurs()
+    modele.ajouter_absences()
     modele.ajouter_effectifs()
     modele.ajouter_couts()
     modele.ajouter_reconciliation()
@@ -1375,13 +1492,15 @@ def _initie(modele: Modele, compteur) -> list[Divulgation]:
                      for mesures in modele.idx.values() for tableau in mesures.values() for i in tableau[siens]}
             reste = []
             for s in modele.sensibles:
-                if s.projet != projet or s.couple is not None:
+                if s.projet != projet or s.couple is not None or s.regle == "denominateur":
                     continue
                 autre = {i: c for i, c in s.expr.items() if i not in fixes}
                 if not autre or len(autre) == len(s.expr):
                     continue
+                # the rest of the cell is one other landlord's households: the two-contributor case
+                autres_bailleurs = {modele.atome_de_variable[i] for i in autre if modele.s.vraies[i]}
                 v = modele.s.valeur(autre)
-                if modele.seuils.petit(v) or s.regle == "denominateur":
+                if modele.seuils.petit(v) and len(autres_bailleurs) == 1:
                     reste.append(Sensible(autre, v, s.regle, s.table, s.position,
                                           f"{s.mesure} hors ménages du bailleur", projet, s.entier))
             if reste:
@@ -1407,15 +1526,30 @@ def _cellules_declarees(donnees: dict) -> list[Divulgation]:
 # =========================================================================== the gate
 
 
-def verifier_publication(entrepot: Path, dossiers: list[Path] | tuple[Path, ...] = (),
-                         precedente: Path | None = None, textes: dict[str, str] | None = None) -> Audit:
-    """The gate: raise ErreurUtilisateur (nothing is published) when the audit finds a disclosure."""
-    from capitalisation.erreurs import ErreurUtilisateur
+class SecretNonRespecte(ErreurUtilisateur):
+    """The gate refused the publication (nothing was swapped in)."""
 
+
+def texte_resume(entrepot: Path) -> str:
+    """The summary `capitalisation run` prints, as text (it is published too)."""
+    from capitalisation.resume import afficher_resume
+    from capitalisation.terminal import sortie
+
+    with sortie.capture() as capture:
+        afficher_resume(Path(entrepot))
+    return capture.get()
+
+
+def verifier_publication(entrepot: Path, dossiers: list[Path] | tuple[Path, ...] = (),
+                         precedente: Path | None = None, resume: bool = True) -> Audit:
+    """The gate: raise SecretNonRespecte (an ErreurUtilisateur) naming every disclosed cell —
+    never its value — when the attacker's audit of the warehouse, the folders given and the
+    terminal summary finds one; the caller then swaps nothing in."""
+    textes = {"résumé affiché par capitalisation run": texte_resume(entrepot)} if resume else None
     audit = auditer(entrepot, [d for d in dossiers if Path(d).exists()], precedente, textes)
     if not audit.reussi:
         messages = audit.messages()
-        raise ErreurUtilisateur(
+        raise SecretNonRespecte(
             "secret statistique : la nouvelle publication laisserait retrouver des cases protégées ; "
             "rien n'est publié, l'entrepôt et le site précédents restent en place.\n  "
             + "\n  ".join(messages[:40])
