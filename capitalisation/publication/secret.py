@@ -128,14 +128,14 @@ def decider(
     connues_de_tous = connues[None]
     paires = _paires(proportions, cellules)
     for cellule_n, cellule_k, insuffisant in paires:
-        if not insuffisant or cellule_n in secretes or cellule_k in secretes:
+        # A proportion on too few households: its k (how many of them have the attribute, even
+        # none) is hidden; its n when the k is known to all.
+        if not insuffisant or cellule_k in secretes:
             continue
-        candidates = [c for c in (cellule_n, cellule_k) if c not in connues_de_tous]
-        if candidates:
-            # The lighter of the two (the k on a tie of weight and number).
-            candidates.sort(key=lambda c: (cellules[c].confirmee, cellules[c].poids, abs(cellules[c].valeur),
-                                           c != cellule_k))
-            cacher(candidates[0], "paire", 0)
+        if cellule_k not in connues_de_tous:
+            cacher(cellule_k, "paire", 0)
+        elif cellule_n not in connues_de_tous:
+            cacher(cellule_n, "paire", 0)
 
     tour = 0
     while True:
