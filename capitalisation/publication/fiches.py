@@ -170,7 +170,7 @@ def preparer_benchmark(entrepot: Path, dossier: Path) -> str:
     parameter of reports/benchmark.qmd (relative to the page)."""
     from capitalisation.publication import benchmark
 
-    cible = benchmark.exporter(benchmark.lire_vue(Path(entrepot)), Path(dossier) / DOSSIER_BENCHMARK)
+    cible = benchmark.exporter(benchmark.lire_vue(Path(entrepot), public=True), Path(dossier) / DOSSIER_BENCHMARK)
     return Path(os.path.relpath(cible, dossier)).as_posix()
 
 

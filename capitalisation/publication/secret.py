@@ -30,7 +30,9 @@ changes:
    part's proportion is secret, the total's k is hidden.
 5. Intervals: every count being non-negative, the sums give bounds (a hidden total is at least
    its published parts). A small secret count pinned to within ± PROTECTION households by these
-   bounds (propagated over all the sums) gets one more cell hidden among the sums around it,
+   bounds (propagated over all the sums), or the k of a proportion on too few households so
+   pinned (hidden parts of a sum adding up to 0 are all 0), gets one more cell hidden among the
+   sums around it,
    nearest first (`motif` « intervalle »). `intervalles` computes the exact intervals by linear
    programming, for the audit.
 """
@@ -242,7 +244,8 @@ def _reparer(sommes: dict[str, Equation], cellules: dict[str, Cellule], secretes
             par_cellule[c].append(somme)
     choix = []
     for cellule, (bas, haut) in sorted(bornes.items()):
-        if not cellules[cellule].primaire or haut - bas >= 2 * PROTECTION:
+        sensible = cellules[cellule].primaire or secretes.get(cellule, ("",))[0] in ("paire", "precedent")
+        if not sensible or haut - bas >= 2 * PROTECTION:
             continue
         vues, anneau = {cellule}, [cellule]
         for _ in range(3):
