@@ -89,8 +89,11 @@ def decider(
     equations: pd.DataFrame,
     seuil_effectif: int,
     precedentes: pd.DataFrame | None = None,
+    initie: bool = True,
+    bornes: bool = True,
 ) -> pd.DataFrame:
-    """One row per canonical cell (COLONNES): whether it is secret, and why."""
+    """One row per canonical cell (COLONNES): whether it is secret, and why. `initie`: protect
+    against each landlord too; `bornes`: repair the counts pinned by bounds (both on by default)."""
     cellules = _cellules(occurrences)
     sommes = _equations(equations, cellules, seuil_effectif)
     secretes: dict[str, tuple[str, int]] = {}
@@ -122,7 +125,7 @@ def decider(
                 connues_de_tous.add(cellule.identifiant)
 
     bailleurs = sorted({c.bailleur for c in cellules.values() if c.bailleur})
-    profils: list[str | None] = [None, *bailleurs]
+    profils: list[str | None] = [None, *bailleurs] if initie else [None]
     # What each profile knows whatever is published: what it is told, and what follows from it.
     connues = {profil: _deductibles(connues_de_tous | {c.identifiant for c in cellules.values()
                                                         if profil is not None and c.bailleur == profil}, sommes)
@@ -151,7 +154,7 @@ def decider(
         for cellule_n, cellule_k, cellule_total_k in _bornes(paires, sommes, cellules, secretes):
             if cacher(cellule_total_k, "borne", tour):
                 changement = True
-        if not changement:
+        if not changement and bornes:
             for choix in _reparer(sommes, cellules, secretes, connues_de_tous):
                 if cacher(choix, "intervalle", tour):
                     changement = True
@@ -231,8 +234,9 @@ def _paires(proportions: pd.DataFrame, cellules: dict[str, Cellule]) -> list[tup
 def _reparer(sommes: dict[str, Equation], cellules: dict[str, Cellule], secretes: dict,
              connues: set[str]) -> list[str]:
     """Cells to hide so that no small secret count (or complement) stays pinned by the bounds
-    the sums give (every count non-negative): for each one pinned to within ± PROTECTION, the
-    best candidate of the sums around it (`_ouverte`'s order), nearest first."""
+    the sums give (every count non-negative): for each one pinned to within ± PROTECTION, a
+    candidate of the sums around it, nearest first: non-zero, shown by the fewest figures, a part
+    before a total, the smallest."""
     inconnues = {c for c, cellule in cellules.items()
                  if (c in secretes or cellule.implicite) and c not in connues}
     valeurs = {c: cellule.valeur for c, cellule in cellules.items()}
@@ -262,7 +266,8 @@ def _reparer(sommes: dict[str, Equation], cellules: dict[str, Cellule], secretes
                         elif autre not in connues and not cellules[autre].confirmee:
                             candidates.append((autre, rang))
             if candidates:
-                candidates.sort(key=lambda cr: (cellules[cr[0]].valeur == 0, cr[1], cellules[cr[0]].poids,
+                # The lightest first (hiding a count shown by many figures hides them all).
+                candidates.sort(key=lambda cr: (cellules[cr[0]].valeur == 0, cellules[cr[0]].poids, cr[1],
                                                 abs(cellules[cr[0]].valeur), cr[0]))
                 choix.append(candidates[0][0])
                 break
