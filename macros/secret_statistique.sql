@@ -17,32 +17,27 @@
        - a count of households from 1 to `seuil_effectif`;
        - the complement n − k of a proportion of households from 1 to `seuil_effectif` (an
          unpublished cell, protected like the others: « 95 adhérents sur 100 orientés » gives
-         the 5 who did not adhere);
+         the 5 who did not adhere), and the remainder of a population inside another
+         (`secret_sous_populations`);
        - a proportion on fewer than `seuil_denominateur` households (for rendez-vous: fewer than
-         `seuil_denominateur` households or planned rendez-vous): one of its n and k is hidden,
-         the one used by fewer published figures (then the smaller; then k);
-       - a euro total on fewer than `seuil_denominateur` households.
-    3. Secondary secrecy. The cells are tied by sums: landlords, volets and départements add
-       up to their project, projects and landlords (across projects) to the programme, a
-       landlord's projects to the landlord, ended plus running accompaniments to adhered
-       households, and k plus its complement to n. Whenever one of these sums has exactly one
-       unknown cell and that cell is secret, one more of its cells is hidden: a non-zero one
-       before a zero; a part before the total (the total only when no part can be hidden);
-       then the one used by the fewest published figures (so that hiding it hides the fewest
-       other figures: for « 95 adhérents sur 100 orientés » the 100, not the 95 that is the n
-       of five other indicators); then the smallest in absolute value; then the first by
-       identifier (deterministic). This is repeated until no sum can give a secret cell back
-       (`secret_tours` rounds; the generic test `secret_sans_case_deductible` fails the build
-       if one remains).
+         `seuil_denominateur` households or planned rendez-vous): its k is hidden;
+       - a euro total on fewer than `seuil_denominateur` households;
+       - the counts of the comparison accompanied / control (int_secret_evaluation).
+    3. Secondary secrecy. The cells are tied by sums (int_secret_equations): landlords, volets
+       and départements add up to their project, projects and landlords (across projects) to the
+       programme, a landlord's projects to the landlord, ended plus running accompaniments to
+       adhered households, k plus its complement to n, a population inside another plus its
+       remainder to it, the levels of a covariate to their cohort. The cells to hide are chosen
+       in Python (capitalisation/publication/secret.py, dbt Python model int_secret_cellules):
+       for the public and for each landlord (who knows its own cells), no sum may leave a single
+       unknown cell that is secret, and no small secret count may be pinned by the bounds of the
+       sums; the figures the project published itself are never chosen, the previous
+       publication's secret cells stay secret. The generic test `secret_sans_case_deductible`
+       fails the build if a sum still gives a secret cell back.
     4. Display. A proportion (valeur, interval) is hidden when its n or its k is; a mean, median
        or interval in euros when its n or its total is. Secret cells are null in the pub_
        tables and named in `cellules_secretes`; every output prints « s », never 0.
 -#}
-
-{#- Rounds of secondary suppression (each round closes every sum left with a single secret cell). -#}
-{% macro secret_tours() -%}
-    {{ return(var('secret_tours', 15)) }}
-{%- endmacro %}
 
 {% macro effectif_secret(colonne) -%}
     coalesce({{ colonne }} between 1 and {{ var('seuil_effectif') }}, false)
