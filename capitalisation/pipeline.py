@@ -317,10 +317,11 @@ def construire_entrepot(entrepot: Path, landing: Path, variables: dict | None = 
         for reste in (nouveau, nouveau.with_name(nouveau.name + ".wal")):
             reste.unlink(missing_ok=True)
         raise
-    if remplacer:
-        os.replace(nouveau, entrepot)
-        return entrepot
-    return nouveau
+    # Without `remplacer`, the new file goes beside under its own name (a path dbt never
+    # opened, so that this process can read it again).
+    cible = entrepot if remplacer else entrepot.with_name(f".{entrepot.name}.candidat")
+    os.replace(nouveau, cible)
+    return cible
 
 
 def _dbt(fichier: Path, landing: Path, variables: dict, titre: str, selection=None, exclusion=None):

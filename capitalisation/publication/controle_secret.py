@@ -31,14 +31,15 @@ inwards), on the connected block of relations it belongs to.
 
 Protection rule. A sensitive cell of true value v is protected when
 
-    haut ≥ max(v + 2, seuil_effectif + 1)   and   bas ≤ max(v − 2, 0).
+    haut ≥ v + 2,   bas ≤ max(v − 2, 0),   and [bas, haut] is not inside [1, seuil_effectif].
 
 Why: ± 2 households is the protection level of the rule (« ne pas pouvoir situer une case
 à 2 ménages près »): with less, an attacker who also knows one or two households of the
-group (a neighbour, a landlord's own tenant) could name the rest. The upper bound must in
-addition leave the small range (above the threshold): an interval inside [1, 5] tells the
-attacker that the group is small and that is what the rule forbids. Below, the attacker
-must not be able to exclude the empty group when v ≤ 2. The thresholds are those of the
+group (a neighbour, a landlord's own tenant) could name the rest. Below, the attacker must
+not be able to exclude the empty group when v ≤ 2. And an interval inside [1, 5] tells the
+attacker that the group exists and is small, which is what the rule forbids, however wide
+it is. A mean on fewer than seuil_denominateur households is protected when its n or its
+total is not pinned (to half a household, or half a euro). The thresholds are those of the
 settings but never below the floors of indicators.md (5 households, denominator 10), so
 that a lowered setting cannot pass this gate.
 
@@ -112,8 +113,9 @@ def seuils_audit(seuil_effectif: int | None = None, seuil_denominateur: int | No
 
 def protegee(vraie: float, bas: float, haut: float, seuils: Seuils) -> bool:
     """The protection rule (module docstring)."""
-    return (haut >= max(vraie + PROTECTION, seuils.effectif + 1) - 1e-9
-            and bas <= max(vraie - PROTECTION, 0) + 1e-9)
+    autour = haut >= vraie + PROTECTION - 1e-9 and bas <= max(vraie - PROTECTION, 0) + 1e-9
+    petite = bas >= 1 - 1e-9 and haut <= seuils.effectif + 1e-9
+    return autour and not petite
 
 
 def _manquant(valeur) -> bool:
@@ -222,6 +224,8 @@ class Sensible:
     entier: bool = True
     # a mean: (n expression, total expression) — disclosed when both are pinned
     couple: tuple[dict[int, float], dict[int, float]] | None = None
+    # the same cell published elsewhere: (table, position, measure)
+    alias: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 class Systeme:
@@ -647,6 +651,9 @@ class Modele:
             return
         cle = _cle_expr(expr) if couple is None else (_cle_expr(couple[0]), _cle_expr(couple[1]))
         if cle in self._cles_sensibles:
+            premier = self.sensibles[self._cles_sensibles[cle]]
+            if (table, position, mesure) != (premier.table, premier.position, premier.mesure):
+                premier.alias.append((table, position, mesure))
             return
         self._cles_sensibles[cle] = len(self.sensibles)
         self.sensibles.append(Sensible(expr, self.s.valeur(expr) if vraie is None else vraie, regle, table,
@@ -1445,7 +1452,8 @@ def _verifier(modele: Modele, classe: str, compteur, fixes: dict[int, float] | N
     for j, s in enumerate(sensibles):
         if s.couple is None:
             expressions.append(s.expr)
-            bas_voulu.append(max(s.vraie - PROTECTION, 0.0))
+            # witnesses that clear the rule whatever the other bound: 0 below, the small range above
+            bas_voulu.append(0.0)
             haut_voulu.append(max(s.vraie + PROTECTION, seuils.effectif + 1.0))
             qui.append(j)
         else:
@@ -1473,7 +1481,8 @@ def _verifier(modele: Modele, classe: str, compteur, fixes: dict[int, float] | N
             if any(bas <= v - 0.5 + 1e-9 or haut >= v + 0.5 - 1e-9 for v, (bas, haut) in valeurs):
                 continue
             direct = False
-        sortie.append(Divulgation("publiee" if direct else classe, s.table, s.position, s.mesure, s.regle, vue))
+        for table, position, mesure in [(s.table, s.position, s.mesure), *s.alias]:
+            sortie.append(Divulgation("publiee" if direct else classe, table, position, mesure, s.regle, vue))
     return sortie
 
 
@@ -1495,12 +1504,12 @@ def _initie(modele: Modele, compteur) -> list[Divulgation]:
                 if s.projet != projet or s.couple is not None or s.regle == "denominateur":
                     continue
                 autre = {i: c for i, c in s.expr.items() if i not in fixes}
-                if not autre or len(autre) == len(s.expr):
+                if not autre:
                     continue
                 # the rest of the cell is one other landlord's households: the two-contributor case
-                autres_bailleurs = {modele.atome_de_variable[i] for i in autre if modele.s.vraies[i]}
+                autres_bailleurs = {modele.atome_de_variable.get(i) for i in autre if modele.s.vraies[i]}
                 v = modele.s.valeur(autre)
-                if modele.seuils.petit(v) and len(autres_bailleurs) == 1:
+                if modele.seuils.petit(v) and len(autres_bailleurs) == 1 and None not in autres_bailleurs:
                     reste.append(Sensible(autre, v, s.regle, s.table, s.position,
                                           f"{s.mesure} hors ménages du bailleur", projet, s.entier))
             if reste:
@@ -1843,7 +1852,10 @@ def texte_pdf(chemin: Path) -> str | None:
     if outil is None:
         return None
     resultat = subprocess.run([outil, "-layout", str(chemin), "-"], capture_output=True, check=False)
-    return resultat.stdout.decode("utf-8", errors="replace") if resultat.returncode == 0 else None
+    if resultat.returncode != 0:
+        return None
+    # one line at a time: a page number above a heading is not « 1 ménages »
+    return " | ".join(resultat.stdout.decode("utf-8", errors="replace").splitlines())
 IGNORES = ("site_libs", ".quarto", "_freeze", "node_modules")
 
 
