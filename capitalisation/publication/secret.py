@@ -151,7 +151,7 @@ def decider(
                 choix = _ouverte(somme, cellules, secretes, connues[profil])
                 if choix is not None and cacher(choix, "secondaire", tour):
                     changement = True
-        for cellule_n, cellule_k, cellule_total_k in _bornes(paires, sommes, cellules, secretes):
+        for _n, _k, cellule_total_k in _bornes(paires, sommes, cellules, secretes):
             if cacher(cellule_total_k, "borne", tour):
                 changement = True
         if not changement and bornes:
