@@ -202,14 +202,27 @@ def _equations(equations: pd.DataFrame, cellules: dict[str, Cellule], seuil_effe
     number (the total minus the other parts) and their owner (the total's)."""
     sommes: dict[str, Equation] = {}
     implicites: dict[str, str] = {}
+    atomes: dict[str, float] = {}
     for ligne in equations.itertuples(index=False):
         somme = sommes.setdefault(ligne.equation_id, Equation(ligne.equation_id))
         if ligne.role == "total":
             somme.total = ligne.cellule_id
         somme.membres.append((ligne.cellule_id, int(ligne.rang_choix)))
-        if bool(ligne.implicite):
+        valeur = getattr(ligne, "valeur", None)
+        if bool(ligne.implicite) and valeur is not None and pd.notna(valeur):
+            atomes[ligne.cellule_id] = float(valeur)
+        elif bool(ligne.implicite):
             implicites[ligne.cellule_id] = ligne.equation_id
+    # The cube's atoms (and their complements): numbers given, owned by their landlord
+    # (`atome|<measure>|<project>|<landlord>|<volet>|<département>`), never published.
+    for identifiant, valeur in atomes.items():
+        morceaux = identifiant.removeprefix("complement|").split("|")
+        bailleur = morceaux[3] if len(morceaux) > 3 else ""
+        cellules.setdefault(identifiant, Cellule(identifiant, valeur, "atome", "atome", morceaux[2] if len(morceaux) > 2
+                                                 else "", "", bailleur, implicite=True))
     for identifiant, equation_id in implicites.items():
+        if identifiant in cellules:
+            continue
         somme = sommes[equation_id]
         total = cellules.get(somme.total)
         if total is None:
@@ -385,23 +398,36 @@ def _propager(systemes: list[tuple[dict[str, float], float]], inconnues: set[str
               tours: int = 60) -> dict[str, tuple[float, float]]:
     """Bounds of the unknown cells by propagation over the sums (each cell from the bounds of the
     others, every cell non-negative): wider than or equal to the linear programme's, and fast."""
-    bornes = {c: [0.0, float("inf")] for c in inconnues}
+    infini = float("inf")
+    bornes = {c: [0.0, infini] for c in inconnues}
     for _ in range(tours):
         change = False
         for ligne, constante in systemes:
+            # Σ a·x over the whole line, lowest and highest (with the count of infinite terms).
+            somme_bas = somme_haut = 0.0
+            infinis_bas = infinis_haut = 0
+            for autre, a in ligne.items():
+                lo, hi = bornes[autre]
+                mini, maxi = (a * lo, a * hi) if a > 0 else (a * hi, a * lo)
+                if mini == -infini:
+                    infinis_bas += 1
+                else:
+                    somme_bas += mini
+                if maxi == infini:
+                    infinis_haut += 1
+                else:
+                    somme_haut += maxi
             for cellule, coefficient in ligne.items():
-                bas, haut = constante, constante
-                for autre, a in ligne.items():
-                    if autre == cellule:
-                        continue
-                    lo, hi = bornes[autre]
-                    # constante − a·x: its lowest uses the highest a·x.
-                    if a > 0:
-                        bas -= a * hi
-                        haut -= a * lo
-                    else:
-                        bas -= a * lo
-                        haut -= a * hi
+                lo, hi = bornes[cellule]
+                mini, maxi = (coefficient * lo, coefficient * hi) if coefficient > 0 else (coefficient * hi,
+                                                                                            coefficient * lo)
+                # The others' Σ a·x, lowest and highest: the whole line's without this cell.
+                autres_bas = -infini if infinis_bas - (mini == -infini) > 0 else somme_bas - (
+                    0.0 if mini == -infini else mini)
+                autres_haut = infini if infinis_haut - (maxi == infini) > 0 else somme_haut - (
+                    0.0 if maxi == infini else maxi)
+                # coefficient·x = constante − Σ others.
+                bas, haut = constante - autres_haut, constante - autres_bas
                 if coefficient < 0:
                     bas, haut = -haut, -bas
                 borne = bornes[cellule]

@@ -104,6 +104,107 @@ parents as (
 
 ),
 
+{#-
+    The same households in two cells of a project (a département whose households are all one
+    landlord's, a volet all in one département…): one number, so the two cells are tied by an
+    identity (found on the households' landlord × volet × département cross-classification).
+#}
+{%- set croisements = [
+    ('bailleur', 'bailleur_id', 'departement', 'departement'),
+    ('bailleur', 'bailleur_id', 'volet', 'volet'),
+    ('volet', 'volet', 'departement', 'departement'),
+] %}
+atomes as (
+
+    select
+        projet_id,
+        indicateur,
+        bailleur_id,
+        volet,
+        departement,
+        sum(n) as n,
+        sum(k) as k
+    from {{ ref('int_indicateurs_contributions') }}
+    where indicateur != 'rdv_honores'
+    group by projet_id, indicateur, bailleur_id, volet, departement
+
+),
+
+identites as (
+
+    {%- for mesure, fonction in [('n', secret_mesure_n), ('k', secret_mesure_k)] %}
+    {%- set boucle_mesure = loop %}
+    {%- for niveau_a, colonne_a, niveau_b, colonne_b in croisements %}
+    select distinct
+        {{ secret_cellule_id(fonction('croises.indicateur'), niveau_a, 'croises.projet_id', 'croises.a') }} as total_id,
+        {{ secret_cellule_id(fonction('croises.indicateur'), niveau_b, 'croises.projet_id', 'croises.b') }} as partie_id
+    from (
+        select
+            projet_id,
+            indicateur,
+            {{ colonne_a }} as a,
+            {{ colonne_b }} as b,
+            sum({{ mesure }}) as commun,
+            sum(sum({{ mesure }})) over (partition by projet_id, indicateur, {{ colonne_a }}) as total_a,
+            sum(sum({{ mesure }})) over (partition by projet_id, indicateur, {{ colonne_b }}) as total_b
+        from atomes
+        group by projet_id, indicateur, {{ colonne_a }}, {{ colonne_b }}
+    ) as croises
+    where croises.commun > 0
+        and croises.commun = croises.total_a
+        and croises.commun = croises.total_b
+    {% if not (loop.last and boucle_mesure.last) %}union all{% endif %}
+    {%- endfor %}
+    {%- endfor %}
+
+),
+
+{#-
+    The cube: the households of a project cross-classified by landlord, volet and département
+    (`atomes`, unpublished cells whose number is known here). Every cell of a project (its total,
+    a landlord, a volet, a département) is the sum of its atoms, for n and for k, and each atom's
+    k and complement make up its n: what an attacker who knows which landlords work where can
+    combine (a landlord's households spread over départements, one of them its alone).
+#}
+{%- set niveaux_cube = [('projet', 'null'), ('bailleur', 'bailleur_id'), ('volet', 'volet'),
+    ('departement', 'departement')] %}
+cube as (
+
+    {%- for mesure, fonction in [('n', secret_mesure_n), ('k', secret_mesure_k)] %}
+    {%- set boucle_mesure = loop %}
+    {%- for niveau, colonne in niveaux_cube %}
+    select distinct
+        {{ dbt.concat(["'cube:'", secret_cellule_id(fonction('indicateur'), niveau, 'projet_id', colonne)]) }}
+            as equation_id,
+        {{ secret_cellule_id(fonction('indicateur'), niveau, 'projet_id', colonne) }} as total_id,
+        {{ dbt.concat(["'atome|'", fonction('indicateur'), "'|'", 'projet_id', "'|'", 'bailleur_id', "'|'",
+            "coalesce(volet, '')", "'|'", "coalesce(departement, '')"]) }} as atome_id,
+        cast({{ mesure }} as double) as valeur
+    from atomes
+    where {{ mesure }} is not null
+    {% if not (loop.last and boucle_mesure.last) %}union all{% endif %}
+    {%- endfor %}
+    {%- endfor %}
+
+),
+
+complements_cube as (
+
+    select distinct
+        {{ dbt.concat(["'cube_complement:'", "'atome|'", secret_mesure_n('indicateur'), "'|'", 'projet_id', "'|'",
+            'bailleur_id', "'|'", "coalesce(volet, '')", "'|'", "coalesce(departement, '')", "'|'",
+            secret_mesure_k('indicateur')]) }} as equation_id,
+        {{ dbt.concat(["'atome|'", secret_mesure_n('indicateur'), "'|'", 'projet_id', "'|'", 'bailleur_id', "'|'",
+            "coalesce(volet, '')", "'|'", "coalesce(departement, '')"]) }} as atome_n,
+        {{ dbt.concat(["'atome|'", secret_mesure_k('indicateur'), "'|'", 'projet_id', "'|'", 'bailleur_id', "'|'",
+            "coalesce(volet, '')", "'|'", "coalesce(departement, '')"]) }} as atome_k,
+        cast(n as double) as n,
+        cast(k as double) as k
+    from atomes
+    where k is not null and n is not null
+
+),
+
 {#- A population inside another: the parent is the sum of the child and the remainder. #}
 sous_populations as (
 
@@ -279,6 +380,22 @@ membres as (
     from paires_evaluation
     union all
     select distinct
+        {{ dbt.concat(["'identite:'", 'total_id', "'='", 'partie_id']) }} as equation_id,
+        total_id as cellule_id,
+        'total' as role,
+        false as implicite,
+        1 as rang_choix
+    from identites
+    union all
+    select distinct
+        {{ dbt.concat(["'identite:'", 'total_id', "'='", 'partie_id']) }} as equation_id,
+        partie_id as cellule_id,
+        'partie' as role,
+        false as implicite,
+        0 as rang_choix
+    from identites
+    union all
+    select distinct
         {{ dbt.concat(["'partition:'", 'partition_id']) }} as equation_id,
         total_id as cellule_id,
         'total' as role,
@@ -304,9 +421,58 @@ membres as (
 
 ),
 
+{#- The atoms' own numbers (`valeur`, null for the other members). #}
 final as (
 
-    select * from membres
+    select
+        membres.*,
+        cast(null as double) as valeur
+    from membres
+    union all
+    select distinct
+        equation_id,
+        total_id as cellule_id,
+        'total' as role,
+        false as implicite,
+        1 as rang_choix,
+        cast(null as double) as valeur
+    from cube
+    union all
+    select distinct
+        equation_id,
+        atome_id as cellule_id,
+        'partie' as role,
+        true as implicite,
+        0 as rang_choix,
+        valeur
+    from cube
+    union all
+    select distinct
+        equation_id,
+        atome_n as cellule_id,
+        'total' as role,
+        true as implicite,
+        0 as rang_choix,
+        n as valeur
+    from complements_cube
+    union all
+    select distinct
+        equation_id,
+        atome_k as cellule_id,
+        'partie' as role,
+        true as implicite,
+        0 as rang_choix,
+        k as valeur
+    from complements_cube
+    union all
+    select distinct
+        equation_id,
+        {{ dbt.concat(["'complement|'", 'atome_n', "'|'", 'atome_k']) }} as cellule_id,
+        'partie' as role,
+        true as implicite,
+        0 as rang_choix,
+        n - k as valeur
+    from complements_cube
 
 )
 
