@@ -208,7 +208,7 @@ def test_aucune_somme_ne_redonne_une_case_secrete(entrepot):
     assert sum(_inconnue(declic[c]) for c in ("menages_accompagnes", "menages_termines", "menages_en_cours")) >= 2
     solide = effectifs["solide_r"]
     assert sum(_inconnue(solide[c]) for c in ("menages_orientes", "volet_maintien", "volet_acces")) >= 2
-    assert verifiees > 20
+    assert verifiees >= 5
 
 
 def test_choix_deterministe_de_la_case_secondaire(entrepot):

@@ -135,12 +135,11 @@ def decider(
     for cellule_n, cellule_k, insuffisant in paires:
         # A proportion on too few households: its k (how many of them have the attribute, even
         # none) is hidden; its n when the k is known to all.
-        if not insuffisant or cellule_k in secretes:
+        if not insuffisant:
             continue
-        if cellule_k not in connues_de_tous:
-            cacher(cellule_k, "paire", 0)
-        elif cellule_n not in connues_de_tous:
-            cacher(cellule_n, "paire", 0)
+        for cellule in (cellule_k, cellule_n):
+            if cellule not in connues_de_tous:
+                cacher(cellule, "paire", 0)
 
     tour = 0
     while True:
