@@ -20,7 +20,7 @@
          the 5 who did not adhere), and the remainder of a population inside another
          (`secret_sous_populations`);
        - a proportion on fewer than `seuil_denominateur` households (for rendez-vous: fewer than
-         `seuil_denominateur` households or planned rendez-vous): its k is hidden;
+         `seuil_denominateur` households or planned rendez-vous): its k and its n are hidden;
        - a euro total on fewer than `seuil_denominateur` households;
        - the counts of the comparison accompanied / control (int_secret_evaluation).
     3. Secondary secrecy. The cells are tied by sums (int_secret_equations): landlords, volets

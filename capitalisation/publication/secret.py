@@ -11,8 +11,8 @@ together (int_secret_equations). The choice of the cells to hide is made here
 changes:
 
 1. Primary: a count of 1 to `seuil_effectif` (published, or an unpublished complement or
-   remainder of a population); the lighter of n and k of a proportion on fewer than
-   `seuil_denominateur` households; every cell hidden in the previous publication
+   remainder of a population); the k and the n of a proportion on fewer than
+   `seuil_denominateur` households (unless known to all: an attacker must pin both); every cell hidden in the previous publication
    (`motif` « precedent »: a cell hidden once stays hidden, so that the next extraction's
    figures cannot pin it).
 2. Known cells. An attacker knows every published cell, every figure the project published
@@ -134,7 +134,7 @@ def decider(
     paires = _paires(proportions, cellules)
     for cellule_n, cellule_k, insuffisant in paires:
         # A proportion on too few households: its k (how many of them have the attribute, even
-        # none) is hidden; its n when the k is known to all.
+        # none) and its n are hidden, unless known to all.
         if not insuffisant:
             continue
         for cellule in (cellule_k, cellule_n):
