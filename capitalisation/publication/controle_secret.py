@@ -411,29 +411,31 @@ class Systeme:
         matrice = sparse.csr_matrix((coefs, (lignes, colonnes)), shape=(len(expressions), len(variables)))
         vu_bas = matrice @ np.array(self.vraies)[variables]
         vu_haut = vu_bas.copy()
+        def resoudre(couts: dict[int, float], minimum: bool):
+            idx = np.array(list(couts), dtype=np.int32)
+            solveur.changeColsCost(len(idx), idx, np.array(list(couts.values()), dtype=float))
+            solveur.changeObjectiveSense(highspy.ObjSense.kMinimize if minimum else highspy.ObjSense.kMaximize)
+            solveur.run()
+            if compteur is not None:
+                compteur[0] += 1
+            statut = solveur.getModelStatus()
+            solveur.changeColsCost(len(idx), idx, np.zeros(len(idx)))
+            if statut == highspy.HighsModelStatus.kOptimal:
+                points = matrice @ np.array(solveur.getSolution().col_value)
+                np.minimum(vu_bas, points, out=vu_bas)
+                np.maximum(vu_haut, points, out=vu_haut)
+                return solveur.getInfo().objective_function_value
+            if statut in (highspy.HighsModelStatus.kUnbounded, highspy.HighsModelStatus.kUnboundedOrInfeasible):
+                return -INF if minimum else INF
+            raise RuntimeError(f"audit du secret : programme linéaire sans solution ({statut})")
+
+        bas_voulu, haut_voulu = np.array(bas_voulu, dtype=float), np.array(haut_voulu, dtype=float)
         try:
             for j, expr in enumerate(expressions):
                 for minimum, voulu in ((True, bas_voulu[j]), (False, haut_voulu[j])):
                     if (vu_bas[j] <= voulu + 1e-9) if minimum else (vu_haut[j] >= voulu - 1e-9):
                         continue
-                    idx = np.array([local[i] for i in expr], dtype=np.int32)
-                    solveur.changeColsCost(len(idx), idx, np.array(list(expr.values()), dtype=float))
-                    solveur.changeObjectiveSense(highspy.ObjSense.kMinimize if minimum else highspy.ObjSense.kMaximize)
-                    solveur.run()
-                    if compteur is not None:
-                        compteur[0] += 1
-                    statut = solveur.getModelStatus()
-                    solveur.changeColsCost(len(idx), idx, np.zeros(len(idx)))
-                    if statut == highspy.HighsModelStatus.kOptimal:
-                        valeur = solveur.getInfo().objective_function_value
-                        points = matrice @ np.array(solveur.getSolution().col_value)
-                        np.minimum(vu_bas, points, out=vu_bas)
-                        np.maximum(vu_haut, points, out=vu_haut)
-                    elif statut in (highspy.HighsModelStatus.kUnbounded,
-                                    highspy.HighsModelStatus.kUnboundedOrInfeasible):
-                        valeur = -INF if minimum else INF
-                    else:
-                        raise RuntimeError(f"audit du secret : programme linéaire sans solution ({statut})")
+                    valeur = resoudre({local[i]: c for i, c in expr.items()}, minimum)
                     if minimum:
                         vu_bas[j] = min(vu_bas[j], valeur)
                     else:
@@ -1435,7 +1437,7 @@ def auditer_donnees(donnees: dict[str, pd.DataFrame], seuils: Seuils, precedente
             sortie += [d for d in _verifier(modele, "precedente", compteur)
                        if (d.table, d.position, d.mesure) not in deja]
     if initie:
-        sortie += _initie(modele, compteur)
+        sortie += _initie(modele, compteur, {(d.table, d.position, d.mesure) for d in sortie})
     sortie += _courbes(donnees, seuils)
     if audit is not None:
         audit.cases_sensibles = len(modele.sensibles)
@@ -1486,7 +1488,7 @@ def _verifier(modele: Modele, classe: str, compteur, fixes: dict[int, float] | N
     return sortie
 
 
-def _initie(modele: Modele, compteur) -> list[Divulgation]:
+def _initie(modele: Modele, compteur, deja: set[tuple[str, str, str]] = frozenset()) -> list[Divulgation]:
     """Each landlord of a multi-landlord project knows its own households: its part of every
     cell of the cube is fixed, and the rest of each sensitive cell of the project is audited."""
     sortie = []
@@ -1501,8 +1503,9 @@ def _initie(modele: Modele, compteur) -> list[Divulgation]:
                      for mesures in modele.idx.values() for tableau in mesures.values() for i in tableau[siens]}
             reste = []
             for s in modele.sensibles:
-                if s.projet != projet or s.couple is not None or s.regle == "denominateur":
-                    continue
+                if (s.projet != projet or s.couple is not None or s.regle == "denominateur"
+                        or (s.table, s.position, s.mesure) in deja):
+                    continue  # (a cell every reader recovers is reported once, in the public view)
                 autre = {i: c for i, c in s.expr.items() if i not in fixes}
                 if not autre:
                     continue
