@@ -111,9 +111,10 @@ def seuils_audit(seuil_effectif: int | None = None, seuil_denominateur: int | No
     return Seuils(max(int(effectif), SEUIL_EFFECTIF_MIN), max(int(denominateur), SEUIL_DENOMINATEUR_MIN))
 
 
-def protegee(vraie: float, bas: float, haut: float, seuils: Seuils) -> bool:
-    """The protection rule (module docstring)."""
-    autour = haut >= vraie + PROTECTION - 1e-9 and bas <= max(vraie - PROTECTION, 0) + 1e-9
+def protegee(vraie: float, bas: float, haut: float, seuils: Seuils, plafond: float = INF) -> bool:
+    """The protection rule (module docstring); `plafond`: the most the cell can be whatever is
+    published (the n of a k), which caps the + 2 as 0 caps the − 2."""
+    autour = haut >= min(vraie + PROTECTION, plafond) - 1e-9 and bas <= max(vraie - PROTECTION, 0) + 1e-9
     petite = bas >= 1 - 1e-9 and haut <= seuils.effectif + 1e-9
     return autour and not petite
 
@@ -226,6 +227,8 @@ class Sensible:
     couple: tuple[dict[int, float], dict[int, float]] | None = None
     # the same cell published elsewhere: (table, position, measure)
     alias: list[tuple[str, str, str]] = field(default_factory=list)
+    # a k or an n − k cannot exceed its n: the attacker's maximum of n caps the rule's + 2
+    plafond: dict[int, float] | None = None
 
 
 class Systeme:
@@ -648,7 +651,8 @@ class Modele:
     # ------------------------------------------------------------------ sensitive cells
 
     def sensible(self, expr: dict[int, float], regle: str, table: str, position: str, mesure: str,
-                 projet: str | None, entier: bool = True, couple=None, vraie: float | None = None) -> None:
+                 projet: str | None, entier: bool = True, couple=None, vraie: float | None = None,
+                 plafond: dict[int, float] | None = None) -> None:
         if not expr and couple is None:
             return
         cle = _cle_expr(expr) if couple is None else (_cle_expr(couple[0]), _cle_expr(couple[1]))
@@ -659,7 +663,7 @@ class Modele:
             return
         self._cles_sensibles[cle] = len(self.sensibles)
         self.sensibles.append(Sensible(expr, self.s.valeur(expr) if vraie is None else vraie, regle, table,
-                                       position, mesure, projet, entier, couple))
+                                       position, mesure, projet, entier, couple, plafond=plafond))
 
     def proportion_sensible(self, n: dict, k: dict, table: str, position: str, projet: str | None,
                             suffixe: str = "") -> None:
@@ -669,12 +673,13 @@ class Modele:
         if seuils.petit(vn):
             self.sensible(n, "effectif", table, position, f"n{suffixe}", projet)
         if seuils.petit(vk):
-            self.sensible(k, "effectif", table, position, f"k{suffixe}", projet)
+            self.sensible(k, "effectif", table, position, f"k{suffixe}", projet, plafond=n)
         if seuils.petit(vn - vk):
-            self.sensible(complement, "complement", table, position, f"n{suffixe} − k{suffixe}", projet)
+            self.sensible(complement, "complement", table, position, f"n{suffixe} − k{suffixe}", projet, plafond=n)
         if 1 <= vn < seuils.denominateur:
-            self.sensible(k, "denominateur", table, position, f"k{suffixe}", projet)
-            self.sensible(complement, "denominateur", table, position, f"n{suffixe} − k{suffixe}", projet)
+            self.sensible(k, "denominateur", table, position, f"k{suffixe}", projet, plafond=n)
+            self.sensible(complement, "denominateur", table, position, f"n{suffixe} − k{suffixe}", projet,
+                          plafond=n)
 
     def publier(self, expr: dict[int, float], valeur, tolerance: float = 1e-6) -> None:
         valeur = _nombre(valeur)
@@ -1458,6 +1463,11 @@ def _verifier(modele: Modele, classe: str, compteur, fixes: dict[int, float] | N
             bas_voulu.append(0.0)
             haut_voulu.append(max(s.vraie + PROTECTION, seuils.effectif + 1.0))
             qui.append(j)
+            if s.plafond:
+                expressions.append(s.plafond)
+                bas_voulu.append(INF)  # only its maximum matters, and only below v + 2
+                haut_voulu.append(s.vraie + PROTECTION)
+                qui.append(j)
         else:
             for expr in s.couple:
                 v = modele.s.valeur(expr)
@@ -1474,9 +1484,11 @@ def _verifier(modele: Modele, classe: str, compteur, fixes: dict[int, float] | N
         s = sensibles[j]
         if s.couple is None:
             bas, haut = valeurs[0][1]
+            plafond = valeurs[1][1][1] if len(valeurs) > 1 else INF
             if s.entier:
                 bas, haut = math.ceil(bas - 1e-6), (math.floor(haut + 1e-6) if haut < INF else INF)
-            if protegee(s.vraie, bas, haut, seuils):
+                plafond = math.floor(plafond + 1e-6) if plafond < INF else INF
+            if protegee(s.vraie, bas, haut, seuils, plafond):
                 continue
             direct = classe == "deduite" and _cle_expr(s.expr) in modele.publiees
         else:
