@@ -1084,6 +1084,7 @@ class Modele:
         vraies = {(r["projet_id"], r["covariable"], _texte(r.get("niveau"))): r
                   for r in _lignes(self.d.get("fct_equilibre", pd.DataFrame()))}
         tailles = cohorte.groupby(["projet_id", "traite"]).size().to_dict()
+        tailles_vars: dict[tuple, dict[int, float]] = {}
         niveaux: dict[tuple, list[tuple[str, dict, dict]]] = defaultdict(list)
         for ligne in _lignes(pub):
             projet, cov, niveau = ligne["projet_id"], ligne["covariable"], _texte(ligne.get("niveau"))
@@ -1106,7 +1107,10 @@ class Modele:
             for h, n, kv in (("traites", n_t, k_t), ("temoins", n_c, k_c)):
                 expr = {self.s.variable(f"k_{h}@{position}", round(kv), 0.0, float(n), groupe=projet): 1.0}
                 exprs[h] = expr
-                total = {self.s.variable(f"n_{h}@{projet}", float(n), float(n), float(n), groupe=projet): 1.0}
+                if (projet, h) not in tailles_vars:  # one cohort size per project, known to the attacker
+                    tailles_vars[(projet, h)] = {
+                        self.s.variable(f"n_{h}@{projet}", float(n), float(n), float(n), groupe=projet): 1.0}
+                total = tailles_vars[(projet, h)]
                 self.proportion_sensible(total, expr, "pub_equilibre", position, projet, f"_{h}")
                 moyenne = _nombre(ligne.get(f"moyenne_{h}"))
                 if moyenne is not None:
