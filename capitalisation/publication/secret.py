@@ -39,10 +39,13 @@ changes:
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 import pandas as pd
+
+from capitalisation.publication.controle_secret import PROTECTION
 
 SECRET = "s"
 
@@ -142,6 +145,7 @@ def decider(
                 cacher(cellule, "paire", 0)
 
     tour = 0
+    reparations_lp = 0
     while True:
         tour += 1
         changement = False
@@ -156,6 +160,12 @@ def decider(
         if not changement and bornes:
             for choix in _reparer(sommes, cellules, secretes, connues_de_tous):
                 if cacher(choix, "intervalle", tour):
+                    changement = True
+        if not changement and bornes and reparations_lp < TOURS_LP:
+            # Deductions that combine several sums: the exact intervals, by linear programming.
+            reparations_lp += 1
+            for choix in _reparer_lp(sommes, cellules, paires, secretes, connues, seuil_effectif):
+                if cacher(choix, "programme", tour):
                     changement = True
         if not changement:
             break
@@ -254,36 +264,170 @@ def _reparer(sommes: dict[str, Equation], cellules: dict[str, Cellule], secretes
     valeurs = {c: cellule.valeur for c, cellule in cellules.items()}
     membres = [[(c, c == somme.total) for c, _ in somme.membres] for somme in sommes.values()]
     bornes = _propager(_systemes(membres, valeurs, inconnues), inconnues)
-    par_cellule: dict[str, list[Equation]] = defaultdict(list)
-    for somme in sommes.values():
-        for c, _ in somme.membres:
-            par_cellule[c].append(somme)
+    par_cellule = _par_cellule(sommes)
     choix = []
     for cellule, (bas, haut) in sorted(bornes.items()):
         sensible = cellules[cellule].primaire or secretes.get(cellule, ("",))[0] in ("paire", "precedent")
         if not sensible or haut - bas >= 2 * PROTECTION:
             continue
-        vues, anneau = {cellule}, [cellule]
-        for _ in range(3):
-            candidates = []
-            suivant = []
-            for c in anneau:
-                for somme in par_cellule[c]:
-                    for autre, rang in somme.membres:
-                        if autre in vues:
-                            continue
-                        vues.add(autre)
-                        if autre in inconnues:
-                            suivant.append(autre)
-                        elif autre not in connues and not cellules[autre].confirmee:
-                            candidates.append((autre, rang))
-            if candidates:
-                # The lightest first (hiding a count shown by many figures hides them all).
-                candidates.sort(key=lambda cr: (cellules[cr[0]].valeur == 0, cellules[cr[0]].poids, cr[1],
-                                                abs(cellules[cr[0]].valeur), cr[0]))
-                choix.append(candidates[0][0])
-                break
-            anneau = suivant
+        voisine = _voisine([cellule], par_cellule, cellules, inconnues, connues)
+        if voisine is not None:
+            choix.append(voisine)
+    return list(dict.fromkeys(choix))
+
+
+def _par_cellule(sommes: dict[str, Equation]) -> dict[str, list[Equation]]:
+    par_cellule: dict[str, list[Equation]] = defaultdict(list)
+    for somme in sommes.values():
+        for c, _ in somme.membres:
+            par_cellule[c].append(somme)
+    return par_cellule
+
+
+def _voisine(depart: list[str], par_cellule: dict[str, list[Equation]], cellules: dict[str, Cellule],
+             inconnues: set[str], connues: set[str], anneaux: int = 3) -> str | None:
+    """The published cell to hide for cells `depart` pinned by the sums around them: among the
+    cells of their sums (then of the sums of the unknown cells met, up to `anneaux` rings), one
+    not known to the reader, not confirmed; non-zero, shown by the fewest figures, a part before
+    a total, the smallest."""
+    vues, anneau = set(depart), list(depart)
+    for _ in range(anneaux):
+        candidates = []
+        suivant = []
+        for c in anneau:
+            for somme in par_cellule[c]:
+                for autre, rang in somme.membres:
+                    if autre in vues:
+                        continue
+                    vues.add(autre)
+                    if autre in inconnues:
+                        suivant.append(autre)
+                    elif autre not in connues and not cellules[autre].confirmee:
+                        candidates.append((autre, rang))
+        if candidates:
+            # The lightest first (hiding a count shown by many figures hides them all).
+            candidates.sort(key=lambda cr: (cellules[cr[0]].valeur == 0, cellules[cr[0]].poids, cr[1],
+                                            abs(cellules[cr[0]].valeur), cr[0]))
+            return candidates[0][0]
+        anneau = suivant
+    return None
+
+
+def _sensibles_lp(cellules: dict[str, Cellule], paires, secretes: dict, inconnues: set[str], profil: str | None,
+                  propres: dict[str, float], seuil_effectif: int):
+    """What the protection rule is applied to, for a reader who does not know `inconnues`:
+    (cells to start the repair from, {cell: coefficient}, constant, true value, cap {cell: coefficient},
+    cap constant). The public: each small secret count or complement, the k and n − k of a proportion on
+    too few households (capped by its n). A landlord: the rest of each small count of a project it
+    works in once its own households (`propres`) are taken out."""
+    def expression(termes: dict[str, float]) -> tuple[dict[str, float], float]:
+        expr, constante = {}, 0.0
+        for c, a in termes.items():
+            if c in inconnues:
+                expr[c] = expr.get(c, 0.0) + a
+            else:
+                constante += a * cellules[c].valeur
+        return expr, constante
+
+    sortie = []
+    if profil is None:
+        for c in sorted(inconnues):
+            if cellules[c].primaire:
+                sortie.append(([c], {c: 1.0}, 0.0, cellules[c].valeur, None, 0.0))
+        for n, k, insuffisant in paires:
+            if not insuffisant or k not in cellules or n not in cellules:
+                continue
+            plafond = expression({n: 1.0})
+            for termes in ({k: 1.0}, {n: 1.0, k: -1.0}):
+                expr, constante = expression(termes)
+                if expr:
+                    vraie = sum(a * cellules[c].valeur for c, a in termes.items())
+                    sortie.append((list(expr), expr, constante, vraie, plafond, 0.0))
+        return sortie
+    for c in sorted(inconnues):
+        if c not in propres or not cellules[c].primaire:
+            continue
+        reste = cellules[c].valeur - propres[c]
+        if petit(reste, seuil_effectif):
+            sortie.append(([c], {c: 1.0}, -propres[c], reste, None, 0.0))
+    return sortie
+
+
+def _reparer_lp(sommes: dict[str, Equation], cellules: dict[str, Cellule], paires, secretes: dict,
+                connues: dict[str | None, set[str]], seuil_effectif: int) -> list[str]:
+    """Cells to hide so that no sensitive cell is pinned, for the public or for a landlord, by the
+    exact intervals of the linear programme over all the sums (every count non-negative, k ≤ n),
+    under the audit's protection rule: one per pinned cell, among the sums around it (`_voisine`)."""
+    from capitalisation.publication.controle_secret import INF, Systeme, protegee, seuils_audit
+
+    seuils = seuils_audit(seuil_effectif)
+    par_cellule = _par_cellule(sommes)
+    # A landlord's part of each cell of the cube: the atoms of that cell that are its own.
+    composition: dict[str, list[str]] = {}
+    for somme in sommes.values():
+        parties = [c for c, _ in somme.membres if c != somme.total]
+        if parties and all(cellules[c].niveau == "atome" for c in parties):
+            composition.setdefault(somme.total, parties)
+    choix: list[str] = []
+    for profil, connues_profil in connues.items():
+        inconnues = {c for c, cellule in cellules.items()
+                     if (c in secretes or cellule.implicite) and c not in connues_profil}
+        propres = {}
+        if profil is not None:
+            projets = {cellules[c].projet_id for c in cellules
+                       if cellules[c].bailleur == profil and cellules[c].niveau == "atome"}
+            for total, parties in composition.items():
+                if total in inconnues and cellules[total].projet_id in projets:
+                    autres = {cellules[c].bailleur for c in parties} - {profil}
+                    if autres:
+                        propres[total] = sum(cellules[c].valeur for c in parties if cellules[c].bailleur == profil)
+        sensibles = _sensibles_lp(cellules, paires, secretes, inconnues, profil, propres, seuil_effectif)
+        if not sensibles:
+            continue
+        systeme = Systeme()
+        index = {c: systeme.variable(c, cellules[c].valeur, groupe=cellules[c].projet_id) for c in sorted(inconnues)}
+        for ligne, constante in _systemes([[(c, c == s.total) for c, _ in s.membres] for s in sommes.values()],
+                                          {c: cellule.valeur for c, cellule in cellules.items()}, inconnues):
+            systeme.egal({index[c]: a for c, a in ligne.items()}, constante)
+        for n, k, _insuffisant in paires:
+            if k in index or n in index:
+                expr = {index[k]: 1.0} if k in index else {}
+                if n in index:
+                    expr[index[n]] = -1.0
+                borne = 0.0 - (cellules[k].valeur if k not in index else 0.0) + (
+                    cellules[n].valeur if n not in index else 0.0)
+                systeme.contrainte(expr, -INF, borne)
+        systeme.preparer()
+        expressions, bas_voulu, haut_voulu, qui = [], [], [], []
+        for j, (_depart, expr, constante, vraie, plafond, _c) in enumerate(sensibles):
+            expressions.append({index[c]: a for c, a in expr.items()})
+            bas_voulu.append(0.0 - constante)
+            haut_voulu.append(max(vraie + PROTECTION, seuils.effectif + 1.0) - constante)
+            qui.append((j, False))
+            if plafond is not None and plafond[0]:
+                expressions.append({index[c]: a for c, a in plafond[0].items()})
+                bas_voulu.append(INF)
+                haut_voulu.append(vraie + PROTECTION - plafond[1])
+                qui.append((j, True))
+        atteints = systeme.atteignables(expressions, bas_voulu, haut_voulu)
+        intervalles_j: dict[int, tuple[float, float]] = {}
+        plafonds: dict[int, float] = {}
+        for (j, est_plafond), (bas, haut) in zip(qui, atteints):
+            if est_plafond:
+                plafonds[j] = haut + sensibles[j][4][1]
+            else:
+                intervalles_j[j] = (bas + sensibles[j][2], haut + sensibles[j][2])
+        for j, (depart, _expr, _constante, vraie, plafond, _c) in enumerate(sensibles):
+            bas, haut = intervalles_j[j]
+            bas = math.ceil(bas - 1e-6)
+            haut = math.floor(haut + 1e-6) if haut < INF else INF
+            cap = plafonds.get(j, plafond[1] if plafond is not None else INF)
+            cap = math.floor(cap + 1e-6) if cap < INF else INF
+            if protegee(vraie, bas, haut, seuils, cap):
+                continue
+            voisine = _voisine(depart, par_cellule, cellules, inconnues, connues_profil)
+            if voisine is not None:
+                choix.append(voisine)
     return list(dict.fromkeys(choix))
 
 
@@ -349,9 +493,9 @@ def _bornes(paires, sommes: dict[str, Equation], cellules: dict[str, Cellule], s
 
 # --------------------------------------------------------------------------- interval audit
 
-# A secret count is protected when the interval an attacker reaches for it is at least twice this
-# wide (it must not be pinned to within ± PROTECTION households).
-PROTECTION = 2
+# PROTECTION (± households) and the protection rule are the audit's (controle_secret.protegee).
+# Rounds of repair by linear programming (each hides one more cell per pinned cell, all at once).
+TOURS_LP = 30
 
 
 def intervalles(cellules: pd.DataFrame, equations: pd.DataFrame, connues: set[str] | frozenset = frozenset(),
