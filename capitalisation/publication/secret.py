@@ -146,6 +146,7 @@ def decider(
 
     tour = 0
     reparations_lp = 0
+    revoir: dict = {}
     while True:
         tour += 1
         changement = False
@@ -164,7 +165,7 @@ def decider(
         if not changement and bornes and reparations_lp < TOURS_LP:
             # Deductions that combine several sums: the exact intervals, by linear programming.
             reparations_lp += 1
-            for choix in _reparer_lp(sommes, cellules, paires, secretes, connues, seuil_effectif):
+            for choix in _reparer_lp(sommes, cellules, paires, secretes, connues, seuil_effectif, revoir):
                 if cacher(choix, "programme", tour):
                     changement = True
         if not changement:
@@ -354,10 +355,14 @@ def _sensibles_lp(cellules: dict[str, Cellule], paires, secretes: dict, inconnue
 
 
 def _reparer_lp(sommes: dict[str, Equation], cellules: dict[str, Cellule], paires, secretes: dict,
-                connues: dict[str | None, set[str]], seuil_effectif: int) -> list[str]:
+                connues: dict[str | None, set[str]], seuil_effectif: int, revoir: dict | None = None) -> list[str]:
     """Cells to hide so that no sensitive cell is pinned, for the public or for a landlord, by the
     exact intervals of the linear programme over all the sums (every count non-negative, k ≤ n),
-    under the audit's protection rule: one per pinned cell, among the sums around it (`_voisine`)."""
+    under the audit's protection rule: one per pinned cell, among the sums around it (`_voisine`).
+
+    `revoir` carries from one call to the next the cells found pinned, for each reader: hiding more
+    cells only widens the intervals, so that the next call solves only for those (an empty dict:
+    every reader, every sensitive cell)."""
     from capitalisation.publication.controle_secret import INF, Systeme, protegee, seuils_audit
 
     seuils = seuils_audit(seuil_effectif)
@@ -369,7 +374,12 @@ def _reparer_lp(sommes: dict[str, Equation], cellules: dict[str, Cellule], paire
         if parties and all(cellules[c].niveau == "atome" for c in parties):
             composition.setdefault(somme.total, parties)
     choix: list[str] = []
+    premier = revoir is None or not revoir
+    revoir = {} if revoir is None else revoir
+    epinglees: dict = {}
     for profil, connues_profil in connues.items():
+        if not premier and not revoir.get(profil):
+            continue
         inconnues = {c for c, cellule in cellules.items()
                      if (c in secretes or cellule.implicite) and c not in connues_profil}
         propres = {}
@@ -382,6 +392,8 @@ def _reparer_lp(sommes: dict[str, Equation], cellules: dict[str, Cellule], paire
                     if autres:
                         propres[total] = sum(cellules[c].valeur for c in parties if cellules[c].bailleur == profil)
         sensibles = _sensibles_lp(cellules, paires, secretes, inconnues, profil, propres, seuil_effectif)
+        if not premier:
+            sensibles = [s for s in sensibles if (tuple(sorted(s[1])), s[3]) in revoir[profil]]
         if not sensibles:
             continue
         systeme = Systeme()
@@ -417,7 +429,7 @@ def _reparer_lp(sommes: dict[str, Equation], cellules: dict[str, Cellule], paire
                 plafonds[j] = haut + sensibles[j][4][1]
             else:
                 intervalles_j[j] = (bas + sensibles[j][2], haut + sensibles[j][2])
-        for j, (depart, _expr, _constante, vraie, plafond, _c) in enumerate(sensibles):
+        for j, (depart, expr, _constante, vraie, plafond, _c) in enumerate(sensibles):
             bas, haut = intervalles_j[j]
             bas = math.ceil(bas - 1e-6)
             haut = math.floor(haut + 1e-6) if haut < INF else INF
@@ -425,9 +437,12 @@ def _reparer_lp(sommes: dict[str, Equation], cellules: dict[str, Cellule], paire
             cap = math.floor(cap + 1e-6) if cap < INF else INF
             if protegee(vraie, bas, haut, seuils, cap):
                 continue
+            epinglees.setdefault(profil, set()).add((tuple(sorted(expr)), vraie))
             voisine = _voisine(depart, par_cellule, cellules, inconnues, connues_profil)
             if voisine is not None:
                 choix.append(voisine)
+    revoir.clear()
+    revoir.update(epinglees)
     return list(dict.fromkeys(choix))
 
 
