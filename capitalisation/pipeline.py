@@ -310,8 +310,9 @@ def construire_entrepot(entrepot: Path, landing: Path, variables: dict | None = 
         _dbt(nouveau, landing, variables, "Construction de l'entrepôt (dbt)",
              exclusion=dbt_entrepot.PUBLICATION)
         etapes_apres_dbt(nouveau, variables["horizon_mois"])
-        _dbt(nouveau, landing, variables, "Couche de publication (secret statistique)",
-             selection=dbt_entrepot.PUBLICATION)
+        # The publication in place: a cell it hid stays hidden.
+        _dbt(nouveau, landing, {**variables, "entrepot_precedent": str(entrepot)},
+             "Couche de publication (secret statistique)", selection=dbt_entrepot.PUBLICATION)
         finaliser(nouveau)
     except BaseException:
         for reste in (nouveau, nouveau.with_name(nouveau.name + ".wal")):

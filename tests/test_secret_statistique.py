@@ -557,3 +557,27 @@ def test_trajectoires_effectifs_arrondis(entrepot_evaluation):
     mois = {r["mois_relatif"]: r for r in lignes(entrepot_evaluation, "select * from pub_trajectoires")}
     assert [mois[m]["n"] for m in (0, 1, 2)] == [40, 40, 40]
     assert _inconnue(mois[3]["n"]) and _inconnue(mois[3]["moyenne"])
+
+
+def test_reparation_par_programme_lineaire():
+    """Two sums, each with two unknown cells or more once 4 and 5 are hidden for the 3: T = 3 + 4 + 5
+    and U = 4 + 5 + 6 give 3 = T − U + 6, which no single sum nor the bounds show. The linear
+    programme finds it, and one more cell of the sums is hidden."""
+    cellules = {"a|projet|p|": (3, True), "b|projet|p|": (4, False), "c|projet|p|": (5, False),
+                "d|projet|p|": (6, False), "t|projet|p|": (12, False), "u|projet|p|": (15, False)}
+    sommes = {"t": [("t|projet|p|", "total", 1), ("a|projet|p|", "partie", 0), ("b|projet|p|", "partie", 0),
+                    ("c|projet|p|", "partie", 0)],
+              "u": [("u|projet|p|", "total", 1), ("b|projet|p|", "partie", 0), ("c|projet|p|", "partie", 0),
+                    ("d|projet|p|", "partie", 0)]}
+    secret, occ, paires, eq = _systeme(cellules, sommes)
+    heuristique = secret.decider(occ, paires, eq, seuil_effectif=5, programme=False)
+    assert _secretes(heuristique) == {"a|projet|p|", "b|projet|p|", "c|projet|p|"}
+    assert secret.intervalles(heuristique, eq)["a|projet|p|"] == pytest.approx((3.0, 3.0))
+
+    table = secret.decider(occ, paires, eq, seuil_effectif=5)
+    # The cell chosen is in the small cell's own sum: its total.
+    assert _secretes(table) == {"a|projet|p|", "b|projet|p|", "c|projet|p|", "t|projet|p|"}
+    assert table.set_index("cellule_id").loc["t|projet|p|", "motif"] == "programme"
+    bas, haut = secret.intervalles(table, eq)["a|projet|p|"]
+    assert bas == pytest.approx(0.0) and haut >= 3 + secret.PROTECTION
+    assert controle_secret.protegee(3, bas, haut, controle_secret.seuils_audit(5))

@@ -94,9 +94,11 @@ def decider(
     precedentes: pd.DataFrame | None = None,
     initie: bool = True,
     bornes: bool = True,
+    programme: bool = True,
 ) -> pd.DataFrame:
     """One row per canonical cell (COLONNES): whether it is secret, and why. `initie`: protect
-    against each landlord too; `bornes`: repair the counts pinned by bounds (both on by default)."""
+    against each landlord too; `bornes`: repair the counts pinned by bounds; `programme`: then
+    by the exact intervals of the linear programme (all on by default)."""
     cellules = _cellules(occurrences)
     sommes = _equations(equations, cellules, seuil_effectif)
     secretes: dict[str, tuple[str, int]] = {}
@@ -162,7 +164,7 @@ def decider(
             for choix in _reparer(sommes, cellules, secretes, connues_de_tous):
                 if cacher(choix, "intervalle", tour):
                     changement = True
-        if not changement and bornes and reparations_lp < TOURS_LP:
+        if not changement and bornes and programme and reparations_lp < TOURS_LP:
             # Deductions that combine several sums: the exact intervals, by linear programming.
             reparations_lp += 1
             for choix in _reparer_lp(sommes, cellules, paires, secretes, connues, seuil_effectif, revoir):
@@ -438,7 +440,7 @@ def _reparer_lp(sommes: dict[str, Equation], cellules: dict[str, Cellule], paire
             if protegee(vraie, bas, haut, seuils, cap):
                 continue
             epinglees.setdefault(profil, set()).add((tuple(sorted(expr)), vraie))
-            voisine = _voisine(depart, par_cellule, cellules, inconnues, connues_profil)
+            voisine = _voisine(depart, par_cellule, cellules, inconnues, connues_profil, anneaux=8)
             if voisine is not None:
                 choix.append(voisine)
     revoir.clear()

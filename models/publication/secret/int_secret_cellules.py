@@ -6,24 +6,20 @@ complement n − k or remainder of a population): its number, how many published
 The choice is made in Python (capitalisation/publication/secret.py, rules in its docstring and in
 macros/secret_statistique.sql): rounds of secondary suppression for the public and for each
 landlord, which no SQL planner unrolls well. The previous publication's decisions are read from
-the warehouse being replaced, beside the one being built.
+the warehouse being replaced (dbt var `entrepot_precedent`).
 """
 
-import os
 from pathlib import Path
 
 
-def precedentes(session):
+def precedentes(chemin: str):
+    """The secrecy decisions of the publication in place (the dbt var `entrepot_precedent`, set
+    by the pipeline to the warehouse being replaced), or None."""
     import duckdb
 
-    en_construction = Path(os.environ.get("CAPITALISATION_ENTREPOT", ""))
-    nom = en_construction.name
-    if not (nom.startswith(".") and nom.endswith(".construction")):
+    if not chemin or not Path(chemin).is_file():
         return None
-    precedent = en_construction.with_name(nom[1:-len(".construction")])
-    if not precedent.is_file():
-        return None
-    con = duckdb.connect(str(precedent), read_only=True)
+    con = duckdb.connect(str(chemin), read_only=True)
     try:
         tables = {r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()}
         if "int_secret_cellules" not in tables:
@@ -42,5 +38,5 @@ def model(dbt, session):
         dbt.ref("int_secret_proportions").df(),
         dbt.ref("int_secret_equations").df(),
         seuil_effectif=int(dbt.config.get("seuil_effectif")),
-        precedentes=precedentes(session),
+        precedentes=precedentes(dbt.config.get("entrepot_precedent") or ""),
     )
