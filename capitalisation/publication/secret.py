@@ -356,6 +356,35 @@ def _sensibles_lp(cellules: dict[str, Cellule], paires, secretes: dict, inconnue
     return sortie
 
 
+# Inequalities between the populations of the indicators, household by household, hence in every
+# cell of the same households (same level, project and dimension, or same atom of the cube):
+# Σ coefficient · measure ≤ 0 (indicators.md, populations).
+INEGALITES = (
+    (("expulse.k", 1), ("maintien.k", 1), ("adherents", -1)),
+    (("expulse.k", 1), ("expulsion_evitee.k", 1), ("en_procedure", -1)),
+    (("dette_resorbee.k", 1), ("dette_reduite.k", -1)),
+    (("dette_sortie_connue", 1), ("en_dette_entree", -1)),
+    (("loyer_a_jour.n", 1), ("adherents", -1)),
+    (("en_dette_entree.n", 1), ("adherents", -1)),
+    (("gain_energie_eur.n", 1), ("adherents", -1)),
+)
+
+
+def _inegalites(cellules: dict[str, Cellule]) -> list[list[tuple[str, float]]]:
+    """INEGALITES written on the cells: [(cell, coefficient)] ≤ 0, one per group of the same households."""
+    groupes: dict[tuple[str, str], dict[str, str]] = defaultdict(dict)
+    for c in cellules:
+        prefixe = "atome|" if c.startswith("atome|") else ""
+        mesure, _, reste = c.removeprefix(prefixe).partition("|")
+        groupes[(prefixe, reste)][mesure] = c
+    lignes = []
+    for mesures in groupes.values():
+        for termes in INEGALITES:
+            if all(m in mesures for m, _ in termes):
+                lignes.append([(mesures[m], float(a)) for m, a in termes])
+    return lignes
+
+
 def _reparer_lp(sommes: dict[str, Equation], cellules: dict[str, Cellule], paires, secretes: dict,
                 connues: dict[str | None, set[str]], seuil_effectif: int, revoir: dict | None = None) -> list[str]:
     """Cells to hide so that no sensitive cell is pinned, for the public or for a landlord, by the
@@ -368,7 +397,10 @@ def _reparer_lp(sommes: dict[str, Equation], cellules: dict[str, Cellule], paire
     from capitalisation.publication.controle_secret import INF, Systeme, protegee, seuils_audit
 
     seuils = seuils_audit(seuil_effectif)
-    par_cellule = _par_cellule(sommes)
+    inegalites = _inegalites(cellules)
+    # The cells around a pinned one: those of its sums and of its inequalities.
+    par_cellule = _par_cellule({**sommes, **{f"inegalite:{i}": Equation(f"inegalite:{i}", None, [(c, 0) for c, _ in t])
+                                             for i, t in enumerate(inegalites)}})
     # A landlord's part of each cell of the cube: the atoms of that cell that are its own.
     composition: dict[str, list[str]] = {}
     for somme in sommes.values():
@@ -411,6 +443,14 @@ def _reparer_lp(sommes: dict[str, Equation], cellules: dict[str, Cellule], paire
                 borne = 0.0 - (cellules[k].valeur if k not in index else 0.0) + (
                     cellules[n].valeur if n not in index else 0.0)
                 systeme.contrainte(expr, -INF, borne)
+        for termes in inegalites:
+            expr, borne = {}, 0.0
+            for c, a in termes:
+                if c in index:
+                    expr[index[c]] = expr.get(index[c], 0.0) + a
+                else:
+                    borne -= a * cellules[c].valeur
+            systeme.contrainte(expr, -INF, borne)
         systeme.preparer()
         expressions, bas_voulu, haut_voulu, qui = [], [], [], []
         for j, (_depart, expr, constante, vraie, plafond, _c) in enumerate(sensibles):
