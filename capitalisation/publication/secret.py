@@ -33,8 +33,15 @@ changes:
    bounds (propagated over all the sums), or the k of a proportion on too few households so
    pinned (hidden parts of a sum adding up to 0 are all 0), gets one more cell hidden among the
    sums around it,
-   nearest first (`motif` « intervalle »). `intervalles` computes the exact intervals by linear
-   programming, for the audit.
+   nearest first (`motif` « intervalle »).
+6. Linear programming: when nothing else changes, the exact interval each reader (the public, each
+   landlord knowing its own cells) reaches for each sensitive cell, over all the sums, k ≤ n and
+   the inequalities between populations (INEGALITES), every count non-negative, is computed with
+   HiGHS (the audit's `Systeme`), and each cell that the audit's protection rule
+   (`controle_secret.protegee`) finds pinned gets one more cell hidden among the sums and
+   inequalities around it (`motif` « programme »), all at once; then the rounds start again, the
+   next solve only for the cells found pinned (hiding more only widens the intervals), at most
+   TOURS_LP times. `intervalles` computes the exact intervals over the sums alone.
 """
 
 from __future__ import annotations
