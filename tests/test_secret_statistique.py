@@ -581,3 +581,36 @@ def test_reparation_par_programme_lineaire():
     bas, haut = secret.intervalles(table, eq)["a|projet|p|"]
     assert bas == pytest.approx(0.0) and haut >= 3 + secret.PROTECTION
     assert controle_secret.protegee(3, bas, haut, controle_secret.seuils_audit(5))
+
+
+def test_entrepot_precedent_par_variable_dbt(tmp_path, monkeypatch):
+    """The previous publication's decisions come from the dbt var `entrepot_precedent`, which the
+    pipeline sets to the warehouse being replaced; no environment variable is read."""
+    import importlib.util
+
+    from capitalisation import config
+
+    spec = importlib.util.spec_from_file_location(
+        "int_secret_cellules", config.DBT_PROJET / "models" / "publication" / "secret" / "int_secret_cellules.py")
+    modele = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(modele)
+    precedent = tmp_path / "entrepot.duckdb"
+    con = duckdb.connect(str(precedent))
+    con.execute("create table int_secret_cellules as select 'orientes|projet|p|' as cellule_id, "
+                "100.0 as valeur, true as secrete")
+    con.close()
+    monkeypatch.setenv("CAPITALISATION_ENTREPOT", str(tmp_path / ".autre.duckdb.construction"))
+    lues = modele.precedentes(str(precedent))
+    assert lues.to_dict("records") == [{"cellule_id": "orientes|projet|p|", "valeur": 100.0, "secrete": True}]
+    assert modele.precedentes("") is None
+    assert modele.precedentes(str(tmp_path / "absent.duckdb")) is None
+
+    appels = []
+    monkeypatch.setattr(pipeline, "_dbt", lambda fichier, landing, variables, titre, **options:
+                        appels.append((variables, options)))
+    monkeypatch.setattr(pipeline, "etapes_apres_dbt", lambda *a: None)
+    monkeypatch.setattr(pipeline, "finaliser", lambda fichier: fichier.write_bytes(b""))
+    pipeline.construire_entrepot(precedent, tmp_path / "landing", remplacer=False)
+    publication = [v for v, options in appels if options.get("selection")]
+    assert [v["entrepot_precedent"] for v in publication] == [str(precedent)]
+    assert all("entrepot_precedent" not in v for v, options in appels if not options.get("selection"))
