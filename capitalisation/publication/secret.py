@@ -486,7 +486,11 @@ def _reparer_lp(sommes: dict[str, Equation], cellules: dict[str, Cellule], paire
             cap = math.floor(cap + 1e-6) if cap < INF else INF
             if protegee(vraie, bas, haut, seuils, cap):
                 continue
-            epinglees.setdefault(profil, set()).add((tuple(sorted(expr)), vraie))
+            cle = (tuple(sorted(expr)), vraie)
+            essais = revoir.get(profil, {}).get(cle, 0) + 1
+            if essais > ESSAIS_LP:
+                continue  # beyond repair around it: left to the audit, which refuses the publication
+            epinglees.setdefault(profil, {})[cle] = essais
             voisine = _voisine(depart, par_cellule, cellules, inconnues, connues_profil, anneaux=8)
             if voisine is not None:
                 choix.append(voisine)
@@ -558,8 +562,10 @@ def _bornes(paires, sommes: dict[str, Equation], cellules: dict[str, Cellule], s
 # --------------------------------------------------------------------------- interval audit
 
 # PROTECTION (± households) and the protection rule are the audit's (controle_secret.protegee).
-# Rounds of repair by linear programming (each hides one more cell per pinned cell, all at once).
+# Rounds of repair by linear programming (each hides one more cell per pinned cell, all at once),
+# and repairs tried for one pinned cell.
 TOURS_LP = 30
+ESSAIS_LP = 20
 
 
 def intervalles(cellules: pd.DataFrame, equations: pd.DataFrame, connues: set[str] | frozenset = frozenset(),
