@@ -614,3 +614,25 @@ def test_entrepot_precedent_par_variable_dbt(tmp_path, monkeypatch):
     publication = [v for v, options in appels if options.get("selection")]
     assert [v["entrepot_precedent"] for v in publication] == [str(precedent)]
     assert all("entrepot_precedent" not in v for v, options in appels if not options.get("selection"))
+
+
+def test_reconstruction_garde_les_cases_masquees(entrepot, tmp_path):
+    """Built again with the dbt var `entrepot_precedent` naming the publication in place, every cell
+    it hid stays hidden, as « precedent » when no other rule hides it first."""
+    from capitalisation import config
+    from capitalisation import entrepot as dbt_entrepot
+
+    copie = tmp_path / ".entrepot.duckdb.construction"
+    shutil.copy(entrepot, copie)
+    resultat = dbt_entrepot.construire(
+        copie, pipeline.dossier_landing(entrepot), tmp_path / "travail", selection="int_secret_cellules",
+        variables={**config.variables_dbt(), "entrepot_precedent": str(entrepot)})
+    assert resultat.succes, resultat.echecs
+    pipeline.finaliser(copie)
+    lue = tmp_path / "lue.duckdb"
+    shutil.copy(copie, lue)
+    avant = {r["cellule_id"] for r in lignes(entrepot, "select cellule_id from int_secret_cellules where secrete")}
+    apres = {r["cellule_id"]: r["motif"] for r in lignes(lue, "select cellule_id, motif from int_secret_cellules "
+                                                             "where secrete")}
+    assert set(apres) == avant
+    assert "precedent" in set(apres.values())

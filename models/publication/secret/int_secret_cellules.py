@@ -33,10 +33,11 @@ def model(dbt, session):
     from capitalisation.publication.secret import decider
 
     dbt.config(materialized="table")
+    precedent = dbt.config.get("entrepot_precedent")
     return decider(
         dbt.ref("int_secret_occurrences").df(),
         dbt.ref("int_secret_proportions").df(),
         dbt.ref("int_secret_equations").df(),
         seuil_effectif=int(dbt.config.get("seuil_effectif")),
-        precedentes=precedentes(dbt.config.get("entrepot_precedent") or ""),
+        precedentes=precedentes(precedent or ""),
     )
