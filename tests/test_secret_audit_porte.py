@@ -52,11 +52,21 @@ def publie(tmp_path_factory):
     return {"racine": racine, "exports": exports, "entrepot": entrepot, "site": site}
 
 
+# Thresholds of 1 passed to dbt, and a suppression choice that hides nothing (the real one
+# applies the floors whatever the settings, and keeps the previous publication's hidden cells):
+# a publication that shows small cells, which the real audit must refuse.
 LANCEUR = """
 import sys
 from capitalisation import cli, config
+from capitalisation.publication import secret
 reglages = config.variables_dbt
 config.variables_dbt = lambda: {**reglages(), "seuil_effectif": 1, "seuil_denominateur": 1}
+decider = secret.decider
+def rien_de_secret(*args, **kwargs):
+    decision = decider(*args, **kwargs)
+    decision["secrete"] = False
+    return decision
+secret.decider = rien_de_secret
 sys.exit(cli.main(sys.argv[1:]))
 """
 

@@ -737,17 +737,20 @@ class Modele:
 
     def ajouter_absences(self) -> None:
         """A group without a row in a table has no household in that indicator's population
-        (the tables list every non-empty group): its cells are 0."""
+        (the tables list every non-empty group of the indicators they publish): its cells are 0.
+        An indicator the table never lists says nothing by its absence."""
         for table, dims in TABLES_INDICATEURS.items():
             pub = self.d.get(table)
             if pub is None or "projet_id" not in dims:
                 continue
-            presentes = {tuple(_texte(r.get(c)) for c in dims) + (r["indicateur"],) for r in _lignes(pub)}
+            lignes = _lignes(pub)
+            listes = {r["indicateur"] for r in lignes}
+            presentes = {tuple(_texte(r.get(c)) for c in dims) + (r["indicateur"],) for r in lignes}
             groupes = self.atomes[list(dims)].drop_duplicates().itertuples(index=False)
             for groupe in groupes:
                 filtre = dict(zip(dims, groupe))
                 for ind, nature in self.natures.items():
-                    if tuple(groupe) + (ind,) not in presentes:
+                    if ind in listes and tuple(groupe) + (ind,) not in presentes:
                         for m in MESURES[nature]:
                             self.s.egal(self.cellule(filtre, ind, m), 0.0)
 

@@ -106,6 +106,10 @@ def decider(
     """One row per canonical cell (COLONNES): whether it is secret, and why. `initie`: protect
     against each landlord too; `bornes`: repair the counts pinned by bounds; `programme`: then
     by the exact intervals of the linear programme (all on by default)."""
+    # The choice must not depend on the order of the rows an engine hands over.
+    occurrences = occurrences.sort_values(list(occurrences.columns), kind="stable", ignore_index=True)
+    proportions = proportions.sort_values(list(proportions.columns), kind="stable", ignore_index=True)
+    equations = equations.sort_values(list(equations.columns), kind="stable", ignore_index=True)
     cellules = _cellules(occurrences)
     sommes = _equations(equations, cellules, seuil_effectif)
     secretes: dict[str, tuple[str, int]] = {}
