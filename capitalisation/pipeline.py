@@ -5,9 +5,12 @@ The steps read top to bottom:
 1. take the lock (one run at a time);
 2. read each project's newest readable delivery into the landing area (a delivery
    already read, with the same files, is not read again);
-3. build the warehouse with dbt into a new file, run the comparisons into it, and swap
-   it in place of the previous one only when everything succeeded;
-4. print the summary, then render the fiches.
+3. build the warehouse with dbt into a new file and run the comparisons into it;
+4. render the fiches and the site from the new file into a build folder;
+5. the gate: the attacker's audit of statistical secrecy (publication/controle_secret.py)
+   reads the new warehouse, the new site and the summary; when it finds a disclosure,
+   nothing is swapped in and the last good warehouse and site stay;
+6. publish: the site, then the warehouse, are swapped in; the summary is printed.
 """
 
 from __future__ import annotations
@@ -350,8 +353,10 @@ def afficher_bilans(bilans: list[BilanLivraison], rapports: Path, landing: Path 
 # --------------------------------------------------------------------------- build
 
 
-def construire_entrepot(entrepot: Path, landing: Path, variables: dict | None = None) -> None:
-    """Build into a new file, then swap it in; the previous warehouse is untouched on failure.
+def construire_entrepot(entrepot: Path, landing: Path, variables: dict | None = None,
+                        remplacer: bool = True) -> Path:
+    """Build into a new file, then swap it in (unless `remplacer` is false: the new file's path
+    is returned for the gate); the previous warehouse is untouched on failure.
 
     dbt builds the marts; the comparisons are computed into the same file; dbt then builds
     the publication layer (statistical secrecy) over both.
@@ -366,15 +371,21 @@ def construire_entrepot(entrepot: Path, landing: Path, variables: dict | None = 
         _dbt(nouveau, landing, variables, "Construction de l'entrepôt (dbt)",
              exclusion=dbt_entrepot.PUBLICATION)
         etapes_apres_dbt(nouveau, variables["horizon_mois"])
-        _dbt(nouveau, landing, variables, "Couche de publication (secret statistique)",
-             selection=dbt_entrepot.PUBLICATION)
+        # The publication in place: a cell it hid stays hidden.
+        _dbt(nouveau, landing, {**variables, "entrepot_precedent": str(entrepot)},
+             "Couche de publication (secret statistique)", selection=dbt_entrepot.PUBLICATION)
         finaliser(nouveau)
     except BaseException:
         for reste in (nouveau, nouveau.with_name(nouveau.name + ".wal")):
             reste.unlink(missing_ok=True)
         raise
-    os.replace(nouveau, entrepot)
-    noter_changement("entrepot", f"l'entrepôt {entrepot} a été reconstruit et remplacé par cette exécution")
+    # Without `remplacer`, the new file goes beside under its own name (a path dbt never
+    # opened, so that this process can read it again).
+    cible = entrepot if remplacer else entrepot.with_name(f".{entrepot.name}.candidat")
+    os.replace(nouveau, cible)
+    if remplacer:
+        noter_changement("entrepot", f"l'entrepôt {entrepot} a été reconstruit et remplacé par cette exécution")
+    return cible
 
 
 def _dbt(fichier: Path, landing: Path, variables: dict, titre: str, selection=None, exclusion=None):
@@ -456,13 +467,33 @@ def executer(
                 "aucune livraison acceptée : l'entrepôt précédent reste en place "
                 f"(rapports de validation dans {rapports})."
             )
-        construire_entrepot(entrepot, landing)
+        from capitalisation.publication.controle_secret import (
+            SecretNonRespecte,
+            enregistrer_publication,
+        )
         from capitalisation.resume import afficher_resume
 
+        nouveau = construire_entrepot(entrepot, landing, remplacer=False)
+        fiches_en_echec = None
+        try:
+            if fiches:
+                try:
+                    # the gate runs on the new warehouse and site before the site's swap
+                    publier(nouveau, sorties.site)
+                except SecretNonRespecte:
+                    raise
+                except ErreurUtilisateur as erreur:  # some fiches failed, the site is published
+                    fiches_en_echec = erreur
+            else:
+                controler_publication(nouveau)
+            os.replace(nouveau, entrepot)
+            noter_changement("entrepot", f"l'entrepôt {entrepot} a été reconstruit et remplacé par cette exécution")
+        finally:
+            nouveau.unlink(missing_ok=True)
+        enregistrer_publication(entrepot)
         afficher_resume(entrepot)
-        if fiches:
-            publier(entrepot, sorties.site)
-        controler_publication(entrepot, fiches, sorties)
+        if fiches_en_echec is not None:
+            raise fiches_en_echec
     return 1 if refusees else 0
 
 
@@ -474,15 +505,8 @@ def publier(entrepot: Path, site: Path | None = None) -> None:
     rendre_fiches(entrepot, site or config.sorties(entrepot).site)
 
 
-def controler_publication(entrepot: Path, site: bool, sorties: config.Sorties | None = None) -> None:
-    """The last word: no small cell in any published output (statistical secrecy)."""
-    from capitalisation.publication.controle_secret import controler
+def controler_publication(entrepot: Path) -> None:
+    """The gate without a site: the attacker's audit of the new warehouse and its summary."""
+    from capitalisation.publication.controle_secret import chemin_precedente, verifier_publication
 
-    sorties = sorties or config.sorties(entrepot)
-    dossiers = [sorties.benchmark] + ([sorties.site] if site else [])
-    constats = controler(entrepot, [d for d in dossiers if d.exists()])
-    if constats:
-        raise ErreurUtilisateur(
-            "contrôle du secret statistique : des cases trop petites apparaissent dans les "
-            "sorties publiées.\n  " + "\n  ".join(constats[:20])
-        )
+    verifier_publication(entrepot, precedente=chemin_precedente(entrepot))

@@ -8,13 +8,52 @@
     interval in euros when their n or their total is.
 -#}
 {% macro publier_indicateurs(relation, cles, niveau, projet='null', dimension='null') %}
+{#- Within a project, every group has a row for every indicator of the project (`vide`: a
+    population without households, all secret): a missing row would say that it is empty. -#}
+{%- set completer = 'projet_id' in cles and cles | length > 1 %}
 with
 
-indicateurs as (
+source as (
 
     select * from {{ relation }}
 
 ),
+
+{% if completer -%}
+groupes as (
+
+    select distinct {{ cles | join(', ') }} from source
+
+),
+
+presents as (
+
+    select distinct projet_id, indicateur, nature from source
+
+),
+
+indicateurs as (
+
+    select
+        {% for cle in cles %}groupes.{{ cle }},
+        {% endfor -%}
+        presents.indicateur,
+        presents.nature,
+        source.* exclude ({{ cles | join(', ') }}, indicateur, nature),
+        source.indicateur is null as vide
+    from groupes
+    inner join presents on presents.projet_id = groupes.projet_id
+    left join source
+        on {% for cle in cles %}source.{{ cle }} = groupes.{{ cle }} and {% endfor %}source.indicateur = presents.indicateur
+
+),
+{%- else -%}
+indicateurs as (
+
+    select *, false as vide from source
+
+),
+{%- endif %}
 
 cellules as (
 
@@ -26,10 +65,10 @@ drapeaux as (
 
     select
         indicateurs.*,
-        {{ est_secrete('cellules_n') }} as n_secret,
-        {{ est_secrete('cellules_k') }} as k_secret,
-        {{ est_secrete('cellules_menages') }} as menages_secret,
-        {{ est_secrete('cellules_total') }} as total_secret
+        {{ est_secrete('cellules_n') }} or indicateurs.vide as n_secret,
+        {{ est_secrete('cellules_k') }} or indicateurs.vide as k_secret,
+        {{ est_secrete('cellules_menages') }} or indicateurs.vide as menages_secret,
+        {{ est_secrete('cellules_total') }} or indicateurs.vide as total_secret
     from indicateurs
     {{ joindre_cellule('cellules_n', secret_mesure_n('indicateurs.indicateur'), niveau,
         projet_qualifie(projet), projet_qualifie(dimension)) }}

@@ -17,32 +17,27 @@
        - a count of households from 1 to `seuil_effectif`;
        - the complement n − k of a proportion of households from 1 to `seuil_effectif` (an
          unpublished cell, protected like the others: « 95 adhérents sur 100 orientés » gives
-         the 5 who did not adhere);
+         the 5 who did not adhere), and the remainder of a population inside another
+         (`secret_sous_populations`);
        - a proportion on fewer than `seuil_denominateur` households (for rendez-vous: fewer than
-         `seuil_denominateur` households or planned rendez-vous): one of its n and k is hidden,
-         the one used by fewer published figures (then the smaller; then k);
-       - a euro total on fewer than `seuil_denominateur` households.
-    3. Secondary secrecy. The cells are tied by sums: landlords, volets and départements add
-       up to their project, projects and landlords (across projects) to the programme, a
-       landlord's projects to the landlord, ended plus running accompaniments to adhered
-       households, and k plus its complement to n. Whenever one of these sums has exactly one
-       unknown cell and that cell is secret, one more of its cells is hidden: a non-zero one
-       before a zero; a part before the total (the total only when no part can be hidden);
-       then the one used by the fewest published figures (so that hiding it hides the fewest
-       other figures: for « 95 adhérents sur 100 orientés » the 100, not the 95 that is the n
-       of five other indicators); then the smallest in absolute value; then the first by
-       identifier (deterministic). This is repeated until no sum can give a secret cell back
-       (`secret_tours` rounds; the generic test `secret_sans_case_deductible` fails the build
-       if one remains).
+         `seuil_denominateur` households or planned rendez-vous): its k and its n are hidden;
+       - a euro total on fewer than `seuil_denominateur` households;
+       - the counts of the comparison accompanied / control (int_secret_evaluation).
+    3. Secondary secrecy. The cells are tied by sums (int_secret_equations): landlords, volets
+       and départements add up to their project, projects and landlords (across projects) to the
+       programme, a landlord's projects to the landlord, ended plus running accompaniments to
+       adhered households, k plus its complement to n, a population inside another plus its
+       remainder to it, the levels of a covariate to their cohort. The cells to hide are chosen
+       in Python (capitalisation/publication/secret.py, dbt Python model int_secret_cellules):
+       for the public and for each landlord (who knows its own cells), no sum may leave a single
+       unknown cell that is secret, and no small secret count may be pinned by the bounds of the
+       sums; the figures the project published itself are never chosen, the previous
+       publication's secret cells stay secret. The generic test `secret_sans_case_deductible`
+       fails the build if a sum still gives a secret cell back.
     4. Display. A proportion (valeur, interval) is hidden when its n or its k is; a mean, median
        or interval in euros when its n or its total is. Secret cells are null in the pub_
        tables and named in `cellules_secretes`; every output prints « s », never 0.
 -#}
-
-{#- Rounds of secondary suppression (each round closes every sum left with a single secret cell). -#}
-{% macro secret_tours() -%}
-    {{ return(var('secret_tours', 15)) }}
-{%- endmacro %}
 
 {% macro effectif_secret(colonne) -%}
     coalesce({{ colonne }} between 1 and {{ var('seuil_effectif') }}, false)
@@ -55,6 +50,17 @@
 {#- A proportion k / n is secret when n is small, or when k or n − k is a small count. -#}
 {% macro proportion_secrete(k, n) -%}
     ({{ denominateur_secret(n) }} or {{ effectif_secret(k) }} or {{ effectif_secret(n ~ ' - ' ~ k) }})
+{%- endmacro %}
+
+{#-
+    A count published rounded to the nearest multiple of `seuil_denominateur` (halves up), where
+    the differences of successive counts would be households (numbers at risk, months of a
+    trajectory): the difference of two rounded counts leaves the true one uncertain by more than
+    `seuil_effectif`.
+-#}
+{% macro arrondi_effectif(colonne) -%}
+    cast(floor(({{ colonne }} + {{ var('seuil_denominateur') }} / 2.0) / {{ var('seuil_denominateur') }})
+        * {{ var('seuil_denominateur') }} as integer)
 {%- endmacro %}
 
 {#- The value, or null when `condition` holds. -#}
@@ -118,6 +124,45 @@
 
 {% macro secret_mesure_k(indicateur) -%}
     {{ _secret_mesure(indicateur, 'k', '.k') }}
+{%- endmacro %}
+
+{#-
+    Populations inside another (indicators.md, populations of the descriptive frame): the n of an
+    indicator that counts only some of the households of another measure. The households left out
+    (the adhered households without a known entry debt, for example) are an unpublished remainder,
+    protected like a complement: « 9 accompagnés, dont 6 à la dette d'entrée connue » gives 3.
+-#}
+{% macro secret_sous_populations() %}
+    {{ return({
+        'loyer_a_jour.n': 'adherents',
+        'en_dette_entree.n': 'adherents',
+        'gain_energie_eur.n': 'adherents',
+        'rdv_menages': 'adherents',
+        'dette_sortie_connue': 'en_dette_entree',
+    }) }}
+{% endmacro %}
+
+{#- The row keys of the comparison's tables in int_secret_evaluation (`alias`: the table's alias). -#}
+{% macro secret_ligne_comparaison(alias) -%}
+    {{ dbt.concat([alias ~ '.projet_id', "'|'", alias ~ '.resultat', "'|'",
+        'cast(' ~ alias ~ '.horizon_mois as ' ~ dbt.type_string() ~ ')', "'|'", alias ~ '.methode']) }}
+{%- endmacro %}
+
+{% macro secret_ligne_equilibre(alias) -%}
+    {{ dbt.concat([alias ~ '.projet_id', "'|'", alias ~ '.covariable', "'|'", 'coalesce(' ~ alias ~ ".niveau, '')"]) }}
+{%- endmacro %}
+
+{#-
+    Join, as `alias`, whether the cell shown by column `colonne` of the row `ligne` of the published
+    table `table_publiee` is secret (int_secret_evaluation, then int_secret_cellules).
+-#}
+{% macro joindre_cellule_evaluation(alias, table_publiee, ligne, colonne) -%}
+    left join {{ ref('int_secret_evaluation') }} as {{ alias }}_occurrence
+        on {{ alias }}_occurrence.table_publiee = '{{ table_publiee }}'
+        and {{ alias }}_occurrence.ligne = {{ ligne }}
+        and {{ alias }}_occurrence.colonne = '{{ colonne }}'
+    left join {{ ref('int_secret_cellules') }} as {{ alias }}
+        on {{ alias }}.cellule_id = {{ alias }}_occurrence.cellule_id
 {%- endmacro %}
 
 {#-
@@ -234,8 +279,11 @@
         '{{ niveau }}' as niveau,
         coalesce({{ projet }}, '') as projet_id,
         coalesce(cast({{ dimension }} as {{ dbt.type_string() }}), '') as dimension,
+        '' as bailleur_id,
         {{ valeur }} as valeur,
-        {{ primaire }} as primaire
+        {{ primaire }} as primaire,
+        false as publique,
+        false as confirmee
     from {{ relation }}
     where {{ condition }}
     {% if not loop.last %}union all{% endif %}
@@ -288,8 +336,8 @@ having max(valeur) - min(valeur) > 0.005
 {% endtest %}
 
 {#-
-    secret_sans_case_deductible: after the last round, no sum of `equations` has exactly one
-    unknown cell that is secret (the cells of `model`, column `secrete`).
+    secret_sans_case_deductible: no sum of `equations` has exactly one unknown cell that is secret
+    (the cells of `model`, column `secrete`; a cell that everyone knows, `publique`, is not unknown).
 -#}
 {% test secret_sans_case_deductible(model, equations) %}
 with
@@ -299,8 +347,13 @@ membres as (
     select
         equations.equation_id,
         equations.cellule_id,
-        case when {{ est_secrete('cellules') }} then 1 else 0 end as secrete,
-        case when {{ est_secrete('cellules') }} or equations.implicite then 1 else 0 end as inconnue
+        case when {{ est_secrete('cellules') }} and not coalesce(cellules.publique, false) then 1 else 0 end
+            as secrete,
+        case
+            when ({{ est_secrete('cellules') }} or equations.implicite) and not coalesce(cellules.publique, false)
+                then 1
+            else 0
+        end as inconnue
     from {{ equations }} as equations
     left join {{ model }} as cellules
         on equations.cellule_id = cellules.cellule_id

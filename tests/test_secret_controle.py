@@ -11,7 +11,6 @@ from capitalisation.publication.controle_secret import (
     Seuils,
     controler_tableau,
     controler_texte_brut,
-    determinees,
 )
 
 SEUILS = Seuils(effectif=5, denominateur=10)
@@ -87,14 +86,3 @@ def test_page_html_et_tableaux(tmp_path: Path):
     assert any("2 ménages" in c for c in constats)
     assert any("Ménages = 3" in c for c in constats)
     assert not any("4 ménages" in c for c in constats)  # script text is not shown
-
-
-def test_algebre_lineaire_des_sommes():
-    # total = a + b: with total and b known, a is determined; with b unknown, neither.
-    equations = [{"total": 1.0, "a": -1.0, "b": -1.0}]
-    assert determinees(equations, {"total", "b"}) == {"a"}
-    assert determinees(equations, {"total"}) == set()
-    # Two sums sharing a cell: row sums and a column sum pin the cell down.
-    equations = [{"t1": 1.0, "a": -1.0, "b": -1.0}, {"t2": 1.0, "a": -1.0, "c": -1.0},
-                 {"t3": 1.0, "b": -1.0, "c": -1.0}]
-    assert determinees(equations, {"t1", "t2", "t3"}) == {"a", "b", "c"}

@@ -208,35 +208,34 @@ def test_aucune_somme_ne_redonne_une_case_secrete(entrepot):
     assert sum(_inconnue(declic[c]) for c in ("menages_accompagnes", "menages_termines", "menages_en_cours")) >= 2
     solide = effectifs["solide_r"]
     assert sum(_inconnue(solide[c]) for c in ("menages_orientes", "volet_maintien", "volet_acces")) >= 2
-    assert verifiees > 20
+    assert verifiees >= 5
 
 
 def test_choix_deterministe_de_la_case_secondaire(entrepot):
-    """Logévie's 3 oriented households are secret. In solide_r's sum of landlords the second
-    cell hidden is the smallest non-zero other part (Batigère, 11, before Domofrance's 12);
-    Batigère's total across its projects (31) stays published, so its 20 in declic is hidden
-    in turn (31 − 20 would give the 11), then Les Chalets' 25 (45 − 20 − 25 = 0 otherwise).
-    In the programme's sum of landlords, the second cell is Domofrance's 12 (the smallest after
-    Logévie's 3), and so its only project's cell too."""
+    """Logévie's 3 oriented households are secret (primary). In solide_r's sum of landlords a
+    second landlord is hidden (for the public), and a landlord who knows its own households finds
+    no other landlord's cell by subtraction: in every sum of landlords with a secret part, at least
+    two parts unknown to each other landlord remain, or the total is hidden. Two builds choose the
+    same cells."""
     cellules = {r["cellule_id"]: r for r in lignes(entrepot, "select * from int_secret_cellules")}
+    assert cellules["orientes|bailleur|solide_r|logevie"]["motif"] == "primaire"
+    parties = [c for c in cellules if c.startswith("orientes|bailleur|solide_r|")]
+    cachees = {c for c in parties if cellules[c]["secrete"]}
+    assert len(cachees) >= 2
+    total = cellules["orientes|projet|solide_r|"]
+    if not total["secrete"]:
+        for bailleur in {c.rsplit("|", 1)[1] for c in parties}:
+            autres = [c for c in cachees if not c.endswith("|" + bailleur)]
+            assert len(autres) != 1, (bailleur, autres)
+    equations = lignes(entrepot, "select * from int_secret_equations")
+    occurrences = lignes(entrepot, "select * from int_secret_occurrences")
+    import pandas as pd
 
-    def etat(cellule: str) -> tuple:
-        ligne = cellules[cellule]
-        return (ligne["motif"], None if _inconnue(ligne["tour_secret"]) else int(ligne["tour_secret"]))
+    from capitalisation.publication import secret
 
-    assert etat("orientes|bailleur|solide_r|logevie") == ("primaire", 0)
-    assert etat("orientes|bailleur|solide_r|batigere") == ("secondaire", 1)
-    assert etat("orientes|bailleur|declic|batigere") == ("secondaire", 2)
-    assert etat("orientes|bailleur|declic|les_chalets") == ("secondaire", 3)
-    assert not cellules["orientes|bailleur_programme||batigere"]["secrete"]
-    assert etat("orientes|bailleur_programme||domofrance") == ("secondaire", 1)
-    assert etat("orientes|bailleur|solide_r|domofrance") == ("secondaire", 2)
-    publiees = {(r["projet_id"], r["bailleur_id"]): r["n"] for r in lignes(
-        entrepot, "select * from pub_indicateurs_bailleur where indicateur = 'adhesion'")}
-    assert _inconnue(publiees[("solide_r", "batigere")]) and _inconnue(publiees[("declic", "batigere")])
-    total = lignes(entrepot, "select n from pub_benchmark_bailleur where bailleur_id = 'batigere' "
-                             "and indicateur = 'adhesion'")
-    assert total == [{"n": 31}]
+    encore = secret.decider(pd.DataFrame(occurrences), pd.DataFrame(lignes(entrepot, "select * from int_secret_proportions")),
+                            pd.DataFrame(equations), seuil_effectif=5)
+    assert _secretes(encore) == {c for c, r in cellules.items() if r["secrete"]}
 
 
 def test_controle_independant_sans_constat(entrepot, exports_benchmark):
@@ -267,8 +266,8 @@ def test_controle_trouve_la_fuite_si_le_secret_secondaire_est_defait(entrepot, t
     finally:
         con.close()
     constats = controle_secret.controler(copie, [])
-    assert any("pub_indicateurs_bailleur (projet_id solide_r, bailleur_id logevie" in c
-               and "se déduit" in c for c in constats), constats[:5]
+    assert any("pub_indicateurs_bailleur" in c and "solide_r" in c and "logevie" in c
+               and ("se déduit" in c or "retrouvée" in c) for c in constats), constats[:5]
 
 
 def _lire_csv(chemin: Path) -> list[dict]:
@@ -327,3 +326,313 @@ def test_option_surdispersion(entrepot):
     z = sorted(r["z_score"] for r in publiees)
     bas, haut = np.quantile(z, 0.1), np.quantile(z, 0.9)
     assert abs(publiees[0]["surdispersion_estimee"] - float(np.mean(np.clip(z, bas, haut) ** 2))) < 1e-9
+
+
+# --------------------------------------------------------------------------- the choice of cells, by value
+
+
+def _systeme(cellules: dict[str, tuple[float, bool]], sommes: dict[str, list[tuple[str, str, int]]],
+             publiques=(), confirmees=(), proportions=()):
+    """Inputs of secret.decider: cells {id: (number, primary)}, sums {id: [(cell, role, rang)]}."""
+    import pandas as pd
+
+    from capitalisation.publication import secret
+
+    occurrences = pd.DataFrame([
+        {"table_publiee": "t", "ligne": c, "colonne": "n", "cellule_id": c, "mesure": c.split("|")[0],
+         "niveau": c.split("|")[1], "projet_id": c.split("|")[2], "dimension": c.split("|")[3],
+         "bailleur_id": "", "valeur": v, "primaire": p, "publique": c in publiques, "confirmee": c in confirmees}
+        for c, (v, p) in cellules.items()])
+    equations = pd.DataFrame(
+        [{"equation_id": e, "cellule_id": c, "role": r, "implicite": c.startswith("complement"), "rang_choix": rang}
+         for e, membres in sommes.items() for c, r, rang in membres],
+        columns=["equation_id", "cellule_id", "role", "implicite", "rang_choix"])
+    paires = pd.DataFrame(list(proportions), columns=["cellule_n", "cellule_k", "denominateur_insuffisant"])
+    return secret, occurrences, paires, equations
+
+
+def _secretes(table) -> set[str]:
+    return set(table.loc[table["secrete"], "cellule_id"])
+
+
+def test_initie_deux_bailleurs():
+    """A two-landlord project: B has 3 households (secret), A 50. For the public, hiding A is
+    enough; A knows its own 50 and would subtract it from the total: the total is hidden too."""
+    secret, occ, paires, eq = _systeme(
+        {"orientes|bailleur|p|a": (50, False), "orientes|bailleur|p|b": (3, True),
+         "orientes|projet|p|": (53, False)},
+        {"bailleur:p": [("orientes|projet|p|", "total", 1), ("orientes|bailleur|p|a", "partie", 0),
+                        ("orientes|bailleur|p|b", "partie", 0)]})
+    table = secret.decider(occ, paires, eq, seuil_effectif=5)
+    assert _secretes(table) == {"orientes|bailleur|p|a", "orientes|bailleur|p|b", "orientes|projet|p|"}
+
+
+def test_chiffre_publie_par_le_projet_jamais_choisi():
+    """The project published its 30 households itself: hiding them protects nothing, another
+    part of the sum is hidden instead (and the 30 stays visible)."""
+    cellules = {"orientes|projet|p|": (30, False), "orientes|volet|p|maintien": (27, False),
+                "orientes|volet|p|acces": (3, True)}
+    sommes = {"volet:p": [("orientes|projet|p|", "total", 1), ("orientes|volet|p|maintien", "partie", 0),
+                          ("orientes|volet|p|acces", "partie", 0)]}
+    secret, occ, paires, eq = _systeme(cellules, sommes)
+    assert "orientes|volet|p|maintien" in _secretes(secret.decider(occ, paires, eq, seuil_effectif=5))
+    # With the parts published the other way round, the total would be the one hidden; a total
+    # the project published itself is not: the other part is.
+    cellules["orientes|volet|p|maintien"] = (27, False)
+    sommes["volet:p"] = [("orientes|projet|p|", "total", 0), ("orientes|volet|p|maintien", "partie", 1),
+                         ("orientes|volet|p|acces", "partie", 0)]
+    secret, occ, paires, eq = _systeme(cellules, sommes, publiques={"orientes|projet|p|"})
+    table = secret.decider(occ, paires, eq, seuil_effectif=5)
+    assert "orientes|projet|p|" not in _secretes(table)
+    assert "orientes|volet|p|maintien" in _secretes(table)
+    assert bool(table.set_index("cellule_id").loc["orientes|projet|p|", "publique"])
+
+
+def test_chiffre_confirme_cache_en_dernier():
+    """100 oriented (« au moins 100 » published by the project, confirmed), 95 adhered: the 5 who
+    did not adhere must not be given back; the 95 is hidden, not the headline."""
+    secret, occ, paires, eq = _systeme(
+        {"orientes|projet|p|": (100, False), "adherents|projet|p|": (95, False)},
+        {"complement:c": [("orientes|projet|p|", "total", 0), ("adherents|projet|p|", "partie", 0),
+                          ("complement|c", "partie", 0)]},
+        confirmees={"orientes|projet|p|"})
+    table = secret.decider(occ, paires, eq, seuil_effectif=5)
+    assert _secretes(table) == {"adherents|projet|p|"}
+
+
+def test_publication_precedente():
+    """A cell hidden last time stays hidden: 100 hidden, then 101 published would pin it."""
+    import pandas as pd
+
+    secret, occ, paires, eq = _systeme(
+        {"orientes|projet|p|": (101, False), "adherents|projet|p|": (60, False)}, {})
+    precedentes = pd.DataFrame([{"cellule_id": "orientes|projet|p|", "valeur": 100.0, "secrete": True}])
+    table = secret.decider(occ, paires, eq, seuil_effectif=5, precedentes=precedentes)
+    assert table.set_index("cellule_id").loc["orientes|projet|p|", "motif"] == "precedent"
+    assert _secretes(table) == {"orientes|projet|p|"}
+
+
+def test_total_a_100_pour_cent():
+    """All 40 households of the project are in debt; a landlord's 7 (a proportion on fewer than 10
+    households, its k hidden) would be pinned at 100 %: the total's k is hidden too."""
+    cellules = {"n|projet|p|": (40, False), "k|projet|p|": (40, False),
+                "n|bailleur|p|a": (33, False), "k|bailleur|p|a": (33, False),
+                "n|bailleur|p|b": (7, False), "k|bailleur|p|b": (7, False)}
+    sommes = {"bailleur:n": [("n|projet|p|", "total", 1), ("n|bailleur|p|a", "partie", 0),
+                             ("n|bailleur|p|b", "partie", 0)],
+              "bailleur:k": [("k|projet|p|", "total", 1), ("k|bailleur|p|a", "partie", 0),
+                             ("k|bailleur|p|b", "partie", 0)]}
+    proportions = [("n|projet|p|", "k|projet|p|", False), ("n|bailleur|p|a", "k|bailleur|p|a", False),
+                   ("n|bailleur|p|b", "k|bailleur|p|b", True)]
+    secret, occ, paires, eq = _systeme(cellules, sommes, proportions=proportions)
+    table = secret.decider(occ, paires, eq, seuil_effectif=5)
+    assert "k|projet|p|" in _secretes(table)
+
+
+def test_intervalle_par_les_bornes():
+    """Adhered households hidden (95) but two of their sub-populations published at 95 bound them
+    from below, and the project's oriented (100) from above minus 0: the 5 non-adherents would be
+    pinned to [5, 5] by linear programming although no sum has a single unknown cell."""
+    cellules = {"orientes|projet|p|": (100, False), "adherents|projet|p|": (95, False),
+                "dette.n|projet|p|": (95, False), "termines|projet|p|": (50, False),
+                "en_cours|projet|p|": (45, False)}
+    sommes = {"complement:c": [("orientes|projet|p|", "total", 0), ("adherents|projet|p|", "partie", 0),
+                               ("complement|c", "partie", 0)],
+              "reste:d": [("adherents|projet|p|", "total", 1), ("dette.n|projet|p|", "partie", 0),
+                          ("complement|reste", "partie", 0)],
+              "fin:a": [("adherents|projet|p|", "total", 1), ("termines|projet|p|", "partie", 0),
+                        ("en_cours|projet|p|", "partie", 0)]}
+    secret, occ, paires, eq = _systeme(cellules, sommes, confirmees={"orientes|projet|p|"})
+    table = secret.decider(occ, paires, eq, seuil_effectif=5)
+    assert "adherents|projet|p|" in _secretes(table) and len(_secretes(table)) >= 2
+    intervalles = secret.intervalles(table, eq)
+    bas, haut = intervalles["complement|c"]
+    assert haut - bas >= 2 * secret.PROTECTION
+    # With only the adhered households hidden, the linear programme pins the complement.
+    seule = table.copy()
+    seule["secrete"] = seule["cellule_id"] == "adherents|projet|p|"
+    assert secret.intervalles(seule, eq)["complement|c"] == pytest.approx((5.0, 5.0))
+
+
+# --------------------------------------------------------------------------- comparison tables
+
+
+@pytest.fixture(scope="module")
+def entrepot_evaluation(entrepot, tmp_path_factory) -> Path:
+    """The warehouse with planted comparison results (as the evaluation engine writes them), its
+    publication layer built again over them."""
+    import pandas as pd
+
+    from capitalisation import config
+    from capitalisation import entrepot as dbt_entrepot
+    from capitalisation.evaluation import entrepot as evaluation
+
+    dossier = tmp_path_factory.mktemp("evaluation")
+    # Built under another name, then moved (dbt keeps its connection to the file it built).
+    copie = dossier / "construction.duckdb"
+    shutil.copy(entrepot, copie)
+    base = {"projet_id": "solide_r", "horizon_mois": 12}
+    comparaisons = pd.DataFrame([
+        # 1 control with the event and 16 without, out of 17.
+        {**base, "resultat": "dette_resorbee", "methode": "ipw_att", "n_traites": 44, "k_traites": 19,
+         "n_temoins": 17, "k_temoins": 1, "p_traites": 19 / 44, "p_temoins": 1 / 17, "estimation": 0.37,
+         "ic_bas": 0.1, "ic_haut": 0.6, "p_valeur": 0.01, "ess": 17.0,
+         "avertissements": "secret_statistique: témoins : 1 avec l'événement et 16 sans, sur 17 | "
+                           "taille_effective_faible: taille effective des témoins pondérés 17,0 pour 17 témoins"},
+        {**base, "resultat": "maintien", "methode": "ipw_att", "n_traites": 44, "k_traites": 30,
+         "n_temoins": 17, "k_temoins": 10, "p_traites": 30 / 44, "p_temoins": 10 / 17, "estimation": 0.1,
+         "ic_bas": -0.1, "ic_haut": 0.3, "p_valeur": 0.4, "ess": 12.3, "avertissements": ""},
+    ])
+    equilibre = pd.DataFrame([
+        # A level of exactly 5 control households: secret (1 to seuil_effectif).
+        {"projet_id": "solide_r", "covariable": "composition", "niveau": "isole", "n_traites": 44,
+         "n_temoins": 17, "k_traites": 20, "k_temoins": 5, "moyenne_traites": 20 / 44, "moyenne_temoins": 5 / 17,
+         "moyenne_ponderee_temoins": 0.4, "smd_avant": 0.33, "smd_apres": 0.05, "ratio_variance_avant": 1.1,
+         "ratio_variance_apres": 1.0, "ks_avant": 0.16, "ks_apres": 0.02, "desequilibre_avant": True,
+         "desequilibre_apres": False},
+        {"projet_id": "solide_r", "covariable": "composition", "niveau": "couple", "n_traites": 44,
+         "n_temoins": 17, "k_traites": 24, "k_temoins": 12, "moyenne_traites": 24 / 44,
+         "moyenne_temoins": 12 / 17, "moyenne_ponderee_temoins": 0.6, "smd_avant": -0.33, "smd_apres": -0.05,
+         "ratio_variance_avant": 1.1, "ratio_variance_apres": 1.0, "ks_avant": 0.16, "ks_apres": 0.02,
+         "desequilibre_avant": True, "desequilibre_apres": False},
+    ])
+    survie = pd.DataFrame([
+        # 2 events in the index month among 40: a first point at 0.95 would give them back.
+        {"projet_id": "solide_r", "evenement": "expulsion", "cohorte": "accompagne", "temps": t, "survie": s,
+         "ic_bas": s - 0.05, "ic_haut": min(1.0, s + 0.05), "n_risque": n}
+        for t, s, n in ((0.0, 0.95, 40), (1.0, 0.95, 38), (2.0, 0.95 * 31 / 38, 38), (3.0, 0.95 * 31 / 38, 30))])
+    trajectoires = pd.DataFrame([
+        {"projet_id": "solide_r", "cohorte": "accompagne", "mois_relatif": m, "n": n, "moyenne": 100.0,
+         "ic_bas": 90.0, "ic_haut": 110.0} for m, n in ((0, 44), (1, 43), (2, 41), (3, 8))])
+    con = duckdb.connect(str(copie))
+    try:
+        for nom, table in (("fct_comparaisons", comparaisons), ("fct_equilibre", equilibre),
+                           ("fct_survie", survie), ("fct_trajectoires", trajectoires)):
+            evaluation._ecrire(con, nom, table)
+    finally:
+        con.close()
+    resultat = dbt_entrepot.construire(
+        copie, pipeline.dossier_landing(entrepot), dossier / "travail", selection=dbt_entrepot.PUBLICATION,
+        variables=config.variables_dbt())
+    assert resultat.succes, resultat.echecs
+    pipeline.finaliser(copie)
+    publie = dossier / "entrepot.duckdb"
+    copie.replace(publie)
+    return publie
+
+
+def test_comparaisons_avertissements_sans_effectif(entrepot_evaluation):
+    publiees = {r["resultat"]: r for r in lignes(entrepot_evaluation, "select * from pub_comparaisons")}
+    resorbee = publiees["dette_resorbee"]
+    assert not any(c.isdigit() for c in resorbee["avertissements"]), resorbee["avertissements"]
+    assert "secret_statistique" in resorbee["avertissements"]
+    assert "taille_effective_faible" in resorbee["avertissements"]
+    # The effective size equals the 17 controls: hidden with the row's small count.
+    assert _inconnue(resorbee["k_temoins"]) and _inconnue(resorbee["ess"]) and _inconnue(resorbee["estimation"])
+    assert secrete(resorbee, "ess")
+    maintien = publiees["maintien"]
+    assert maintien["ess"] == 12 and maintien["k_temoins"] == 10
+
+
+def test_equilibre_niveau_de_cinq_et_smd(entrepot_evaluation):
+    niveaux = {r["niveau"]: r for r in lignes(entrepot_evaluation, "select * from pub_equilibre")}
+    isole = niveaux["isole"]
+    assert _inconnue(isole["k_temoins"])
+    for colonne in ("moyenne_temoins", "smd_avant", "smd_apres", "ks_avant", "ratio_variance_avant"):
+        assert _inconnue(isole[colonne]) and secrete(isole, colonne), colonne
+    # 17 controls = 5 + 12: the other level is hidden too (or the cohort).
+    couple = niveaux["couple"]
+    assert _inconnue(couple["k_temoins"]) or _inconnue(couple["n_temoins"])
+
+
+def test_survie_sans_premier_point_sous_un(entrepot_evaluation):
+    points = lignes(entrepot_evaluation, "select * from pub_survie order by temps")
+    assert points and all(p["survie"] == 1.0 or p["temps"] >= 2.0 for p in points)
+    assert all(p["n_risque"] % 10 == 0 for p in points)
+    # 2 events at 0 and 5 at 2: 7 in one step, published from the origin.
+    assert [p["temps"] for p in points] == [2.0, 3.0]
+
+
+def test_trajectoires_effectifs_arrondis(entrepot_evaluation):
+    mois = {r["mois_relatif"]: r for r in lignes(entrepot_evaluation, "select * from pub_trajectoires")}
+    assert [mois[m]["n"] for m in (0, 1, 2)] == [40, 40, 40]
+    assert _inconnue(mois[3]["n"]) and _inconnue(mois[3]["moyenne"])
+
+
+def test_reparation_par_programme_lineaire():
+    """Two sums, each with two unknown cells or more once 4 and 5 are hidden for the 3: T = 3 + 4 + 5
+    and U = 4 + 5 + 6 give 3 = T − U + 6, which no single sum nor the bounds show. The linear
+    programme finds it, and one more cell of the sums is hidden."""
+    cellules = {"a|projet|p|": (3, True), "b|projet|p|": (4, False), "c|projet|p|": (5, False),
+                "d|projet|p|": (6, False), "t|projet|p|": (12, False), "u|projet|p|": (15, False)}
+    sommes = {"t": [("t|projet|p|", "total", 1), ("a|projet|p|", "partie", 0), ("b|projet|p|", "partie", 0),
+                    ("c|projet|p|", "partie", 0)],
+              "u": [("u|projet|p|", "total", 1), ("b|projet|p|", "partie", 0), ("c|projet|p|", "partie", 0),
+                    ("d|projet|p|", "partie", 0)]}
+    secret, occ, paires, eq = _systeme(cellules, sommes)
+    heuristique = secret.decider(occ, paires, eq, seuil_effectif=5, programme=False)
+    assert _secretes(heuristique) == {"a|projet|p|", "b|projet|p|", "c|projet|p|"}
+    assert secret.intervalles(heuristique, eq)["a|projet|p|"] == pytest.approx((3.0, 3.0))
+
+    table = secret.decider(occ, paires, eq, seuil_effectif=5)
+    # The cell chosen is in the small cell's own sum: its total.
+    assert _secretes(table) == {"a|projet|p|", "b|projet|p|", "c|projet|p|", "t|projet|p|"}
+    assert table.set_index("cellule_id").loc["t|projet|p|", "motif"] == "programme"
+    bas, haut = secret.intervalles(table, eq)["a|projet|p|"]
+    assert bas == pytest.approx(0.0) and haut >= 3 + secret.PROTECTION
+    assert controle_secret.protegee(3, bas, haut, controle_secret.seuils_audit(5))
+
+
+def test_entrepot_precedent_par_variable_dbt(tmp_path, monkeypatch):
+    """The previous publication's decisions come from the dbt var `entrepot_precedent`, which the
+    pipeline sets to the warehouse being replaced; no environment variable is read."""
+    import importlib.util
+
+    from capitalisation import config
+
+    spec = importlib.util.spec_from_file_location(
+        "int_secret_cellules", config.DBT_PROJET / "models" / "publication" / "secret" / "int_secret_cellules.py")
+    modele = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(modele)
+    precedent = tmp_path / "entrepot.duckdb"
+    con = duckdb.connect(str(precedent))
+    con.execute("create table int_secret_cellules as select 'orientes|projet|p|' as cellule_id, "
+                "100.0 as valeur, true as secrete")
+    con.close()
+    monkeypatch.setenv("CAPITALISATION_ENTREPOT", str(tmp_path / ".autre.duckdb.construction"))
+    lues = modele.precedentes(str(precedent))
+    assert lues.to_dict("records") == [{"cellule_id": "orientes|projet|p|", "valeur": 100.0, "secrete": True}]
+    assert modele.precedentes("") is None
+    assert modele.precedentes(str(tmp_path / "absent.duckdb")) is None
+
+    appels = []
+    monkeypatch.setattr(pipeline, "_dbt", lambda fichier, landing, variables, titre, **options:
+                        appels.append((variables, options)))
+    monkeypatch.setattr(pipeline, "etapes_apres_dbt", lambda *a: None)
+    monkeypatch.setattr(pipeline, "finaliser", lambda fichier: fichier.write_bytes(b""))
+    pipeline.construire_entrepot(precedent, tmp_path / "landing", remplacer=False)
+    publication = [v for v, options in appels if options.get("selection")]
+    assert [v["entrepot_precedent"] for v in publication] == [str(precedent)]
+    assert all("entrepot_precedent" not in v for v, options in appels if not options.get("selection"))
+
+
+def test_reconstruction_garde_les_cases_masquees(entrepot, tmp_path):
+    """Built again with the dbt var `entrepot_precedent` naming the publication in place, every cell
+    it hid stays hidden, as « precedent » when no other rule hides it first."""
+    from capitalisation import config
+    from capitalisation import entrepot as dbt_entrepot
+
+    copie = tmp_path / ".entrepot.duckdb.construction"
+    shutil.copy(entrepot, copie)
+    resultat = dbt_entrepot.construire(
+        copie, pipeline.dossier_landing(entrepot), tmp_path / "travail", selection="int_secret_cellules",
+        variables={**config.variables_dbt(), "entrepot_precedent": str(entrepot)})
+    assert resultat.succes, resultat.echecs
+    pipeline.finaliser(copie)
+    lue = tmp_path / "lue.duckdb"
+    shutil.copy(copie, lue)
+    avant = {r["cellule_id"] for r in lignes(entrepot, "select cellule_id from int_secret_cellules where secrete")}
+    apres = {r["cellule_id"]: r["motif"] for r in lignes(lue, "select cellule_id, motif from int_secret_cellules "
+                                                             "where secrete")}
+    assert set(apres) == avant
+    assert "precedent" in set(apres.values())

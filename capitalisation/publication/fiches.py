@@ -12,9 +12,11 @@ The steps, top to bottom:
    (`rendu.py`); a fiche that fails does not stop the others;
 3. render the site's pages (list of the fiches, programme synthesis, and the landlords'
    benchmark when `reports/benchmark.qmd` exists);
-4. replace the published site by the new one, in one go: a run interrupted before this
+4. the gate: the attacker's audit of statistical secrecy (`controle_secret`) reads the
+   warehouse and the new site; when it finds a disclosure, nothing is published;
+5. replace the published site by the new one, in one go: a run interrupted before this
    step leaves the published fiches as they were;
-5. report: a fiche that failed is named, and the command ends with a non-zero status.
+6. report: a fiche that failed is named, and the command ends with a non-zero status.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from pathlib import Path
 from capitalisation import __version__, config, formats
 from capitalisation.erreurs import ErreurUtilisateur, noter_changement
 from capitalisation.formats import ESPACE_INSECABLE as NBSP
-from capitalisation.publication import rendu, site
+from capitalisation.publication import controle_secret, rendu, site
 from capitalisation.publication.publie import connecter, tables_publiees
 from capitalisation.terminal import console, progression
 
@@ -187,7 +189,7 @@ def preparer_benchmark(entrepot: Path, dossier: Path) -> str:
     parameter of reports/benchmark.qmd (relative to the page)."""
     from capitalisation.publication import benchmark
 
-    cible = benchmark.exporter(benchmark.lire_vue(Path(entrepot)), Path(dossier) / DOSSIER_BENCHMARK)
+    cible = benchmark.exporter(benchmark.lire_vue(Path(entrepot), public=True), Path(dossier) / DOSSIER_BENCHMARK)
     return Path(os.path.relpath(cible, dossier)).as_posix()
 
 
@@ -499,10 +501,12 @@ def rendre_fiches(entrepot, sortie=None, formats_demandes=FORMATS_DEFAUT, projet
                 _page_de_secours(nouveau_site / html, libelle,
                                  site.navigation_html("", navigation_pages, courante=html))
 
-        # 4. Publish.
+        # 4. The gate, then 5. publish.
         site.ecrire_icone(nouveau_site / "favicon.ico")
         _ecrire_json(nouveau_site / site.MANIFESTE, manifeste)
+        controle_secret.verifier_publication(entrepot, [nouveau_site], controle_secret.chemin_precedente(entrepot))
         site.publier_site(nouveau_site, sortie)
+        controle_secret.enregistrer_publication(entrepot)
         noter_changement("site", f"le site {sortie} a été publié")
     finally:
         shutil.rmtree(construction, ignore_errors=True)

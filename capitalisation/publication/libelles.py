@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 # Indicators of pub_indicateurs_* (code -> label, population the proportion is over),
 # in the order a fiche shows them.
 INDICATEURS = {
@@ -140,45 +142,18 @@ NIVEAUX = {
 
 COHORTES = {"accompagne": "Accompagnés", "temoin": "Témoins"}
 
-# Warnings of the comparison engine: only their codes are read (their messages may quote
-# counts under the secrecy threshold); each becomes a short remark and its explanation.
-AVERTISSEMENTS = {
-    "secret_statistique": ("secret", (
-        "des effectifs de la comparaison sont couverts par le secret statistique : "
-        "l'estimation n'est pas publiée")),
-    "evenements_rares": ("peu d'événements", (
-        "très peu d'événements (ou de non-événements) dans un des groupes : estimation fragile")),
-    "grappes_peu_nombreuses": ("peu de bailleurs", (
-        "trop peu de bailleurs pour des erreurs groupées par bailleur classiques : intervalles et "
-        "p-valeurs par bootstrap sauvage par bailleur")),
-    "separation": ("modèle non estimable", (
-        "séparation dans le modèle logistique (détectée par programmation linéaire) : le maximum "
-        "de vraisemblance n'existe pas ; l'estimation n'est pas donnée, ou le score de propension "
-        "est estimé par vraisemblance pénalisée (Firth)")),
-    "non_convergence": ("modèle non estimable", (
-        "l'ajustement du modèle n'a pas convergé : l'estimation n'est pas donnée")),
-    "peu_d_evenements_par_parametre": ("modèle chargé", (
-        "moins de dix ménages (ou événements) par paramètre du modèle : toutes les "
-        "caractéristiques demandées sont prises en compte, mais l'estimation est fragile")),
-    "intervalle_non_applicable": ("sans intervalle", (
-        "avec si peu de bailleurs, aucun intervalle fiable n'existe pour cette méthode (étude de "
-        "couverture) : seule l'estimation est donnée")),
-    "inference_par_grappe": ("erreurs par bailleur", (
-        "l'intervalle tient compte de la ressemblance des ménages d'un même bailleur")),
-    "rognage": ("scores extrêmes écartés", (
-        "les ménages aux scores de propension extrêmes sont écartés des estimations pondérées")),
-    "chevauchement_faible": ("groupes peu comparables", (
-        "les scores de propension des deux groupes se recouvrent mal : la pondération compare "
-        "des ménages différents")),
-    "taille_effective_faible": ("peu de témoins pondérés", (
-        "après pondération, l'estimation repose sur peu de témoins")),
-    "covariables_reduites": ("ajustement partiel", (
-        "trop peu de ménages pour ajuster sur toutes les caractéristiques : le modèle n'en retient "
-        "qu'une partie")),
-    "estimation_impossible": ("non estimable", "le modèle n'a pas pu être estimé avec ces données"),
-    "puissance_insuffisante": ("effectifs trop petits", (
-        "avec ces effectifs, aucune différence n'est détectable avec une puissance suffisante")),
-}
+# Warnings of the comparison engine as published: a code, a short remark and its explanation,
+# fixed texts that quote no count (seeds/avertissements.csv, also read by pub_comparaisons).
+def _avertissements() -> dict[str, tuple[str, str]]:
+    import csv
+
+    from capitalisation import config
+
+    with open(Path(config.DBT_PROJET) / "seeds" / "avertissements.csv", encoding="utf-8", newline="") as flux:
+        return {ligne["code"]: (ligne["remarque"], ligne["explication"]) for ligne in csv.DictReader(flux)}
+
+
+AVERTISSEMENTS = _avertissements()
 
 
 def humaniser(code) -> str:

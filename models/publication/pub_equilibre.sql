@@ -1,14 +1,48 @@
+{#-
+    The balance table as published. Its counts (the households of each cohort, those at each level
+    of a covariate) are cells of the secrecy layer (int_secret_evaluation, decided in
+    int_secret_cellules with every other count: 1 to `seuil_effectif`, complements, sums of levels,
+    the landlord's own level for the insider). Everything computed from a hidden count is hidden
+    with it: the means (a mean of a binary level is k / n), the weighted mean, the standardised
+    differences, the variance ratios and the KS statistics (for a binary level each of them gives
+    the proportion back, and with n the count: trying every integer pair inverts an SMD). A
+    continuous covariate on a cohort under `seuil_denominateur` households hides its statistics.
+-#}
+{%- set comptes = ['n_traites', 'n_temoins', 'k_traites', 'k_temoins'] -%}
+{%- set statistiques = ['moyenne_traites', 'moyenne_temoins', 'moyenne_ponderee_temoins', 'smd_avant', 'smd_apres',
+    'ratio_variance_avant', 'ratio_variance_apres', 'ks_avant', 'ks_apres', 'desequilibre_avant',
+    'desequilibre_apres'] -%}
 with
 
 equilibre as (
 
+    select * from {{ source('evaluation', 'fct_equilibre') }}
+
+),
+
+drapeaux as (
+
+    select
+        equilibre.*,
+        {% for colonne in comptes -%}
+        equilibre.{{ colonne }} is not null and {{ est_secrete('cellule_' ~ colonne) }} as {{ colonne }}_secret,
+        {% endfor -%}
+        {{ denominateur_secret('equilibre.n_traites') }} or {{ denominateur_secret('equilibre.n_temoins') }}
+            as denominateur_insuffisant
+    from equilibre
+    {% for colonne in comptes -%}
+    {{ joindre_cellule_evaluation('cellule_' ~ colonne, 'pub_equilibre', secret_ligne_equilibre('equilibre'), colonne) }}
+    {% endfor %}
+
+),
+
+regles as (
+
     select
         *,
-        {{ denominateur_secret('n_traites') }} or {{ denominateur_secret('n_temoins') }}
-            or (k_traites is not null and {{ proportion_secrete('k_traites', 'n_traites') }})
-            or (k_temoins is not null and {{ proportion_secrete('k_temoins', 'n_temoins') }})
-            as secret
-    from {{ source('evaluation', 'fct_equilibre') }}
+        denominateur_insuffisant
+        {%- for colonne in comptes %} or {{ colonne }}_secret{% endfor %} as ligne_secrete
+    from drapeaux
 
 ),
 
@@ -18,14 +52,17 @@ final as (
         projet_id,
         covariable,
         niveau,
-        {{ masquer('moyenne_traites', 'secret') }} as moyenne_traites,
-        {{ masquer('moyenne_temoins', 'secret') }} as moyenne_temoins,
-        smd_avant,
-        smd_apres,
-        desequilibre_avant or desequilibre_apres as desequilibre,
-        {{ liste_secrets([('moyenne_traites', 'secret'), ('moyenne_temoins', 'secret')]) }}
-            as cellules_secretes
-    from equilibre
+        {% for colonne in comptes -%}
+        {{ masquer(colonne, colonne ~ '_secret') }} as {{ colonne }},
+        {% endfor -%}
+        {% for colonne in statistiques -%}
+        {{ masquer(colonne, 'ligne_secrete') }} as {{ colonne }},
+        {% endfor -%}
+        {%- set secrets = [] -%}
+        {%- for colonne in comptes -%}{%- do secrets.append((colonne, colonne ~ '_secret')) -%}{%- endfor -%}
+        {%- for colonne in statistiques -%}{%- do secrets.append((colonne, 'ligne_secrete')) -%}{%- endfor -%}
+        {{ liste_secrets(secrets) }} as cellules_secretes
+    from regles
 
 )
 

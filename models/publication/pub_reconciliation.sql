@@ -2,7 +2,9 @@
     The published figure is public already; the recomputed one is made of cells of the
     secrecy layer: a proportion's n and k, or a count (int_secret_occurrences). A secret
     recomputed figure hides its value, interval, gap and status (« confirmé » beside a
-    published count would give it back).
+    published count would give it back). A count the project published itself and that the
+    data confirm is known to all: it is never chosen to protect another cell (int_secret_cellules),
+    so it shows with « confirmé » unless it is itself a count of 1 to `seuil_effectif`.
 -#}
 {%- set effectifs = secret_effectifs() -%}
 with
@@ -59,7 +61,7 @@ regles as (
 
     select
         *,
-        n_secret or k_secret as recalcul_secret
+        case when type_valeur = 'effectif' then k_secret else n_secret or k_secret end as recalcul_secret
     from drapeaux
 
 ),

@@ -1,9 +1,13 @@
 {#-
     Kaplan–Meier points as published. A step of the curve gives its number of events back
-    (d = n_risque × (1 − S(t) / S(t−))), so small groups of events are merged: from the first
-    point, the next published point is the first one after it with no event in between, or
-    with more than `seuil_effectif` events in between; the points skipped are not published.
-    Points whose number at risk is under `seuil_denominateur` are never published.
+    (d = n_risque × (1 − S(t) / S(t−))), so small groups of events are merged: the curve starts
+    from S = 1 before the index month (unpublished), and the next published point is the first
+    one after it with no event in between, or with more than `seuil_effectif` events in between;
+    the points skipped are not published. The events of the index month count like any other
+    (no first point below 1 on fewer than `seuil_effectif` + 1 events). Points whose number at
+    risk is under `seuil_denominateur` are never published, and the number at risk is published
+    rounded to a multiple of `seuil_denominateur` (macros/secret_statistique.sql, `arrondi_effectif`),
+    so that the households leaving the follow-up between two points cannot be read.
 -#}
 with recursive
 
@@ -17,7 +21,8 @@ pas as (
 
     select
         *,
-        lag(survie) over (partition by projet_id, evenement, cohorte order by temps) as survie_precedente
+        coalesce(lag(survie) over (partition by projet_id, evenement, cohorte order by temps), 1.0)
+            as survie_precedente
     from survie
     where not {{ denominateur_secret('n_risque') }}
 
@@ -70,6 +75,7 @@ suivants as (
 
 ),
 
+{#- From the origin (S = 1, no event yet): the first point with no event or enough events. #}
 premiers as (
 
     select
@@ -78,6 +84,7 @@ premiers as (
         cohorte,
         min(temps) as temps
     from cumuls
+    where evenements_cumules = 0 or evenements_cumules > {{ var('seuil_effectif') }}
     group by projet_id, evenement, cohorte
 
 ),
@@ -115,7 +122,7 @@ final as (
         survie.survie,
         survie.ic_bas,
         survie.ic_haut,
-        survie.n_risque,
+        {{ arrondi_effectif('survie.n_risque') }} as n_risque,
         '' as cellules_secretes
     from survie
     inner join publies

@@ -50,8 +50,11 @@ occurrences_effectifs as (
         '{{ niveau }}' as niveau,
         projet_id,
         coalesce({{ dimension }}, '') as dimension,
+        '' as bailleur_id,
         cast({{ colonne }} as double) as valeur,
-        {{ effectif_secret(colonne) }} as primaire
+        {{ effectif_secret(colonne) }} as primaire,
+        false as publique,
+        false as confirmee
     from effectifs
     {% if not loop.last %}union all{% endif %}
     {% endfor %}
@@ -73,8 +76,11 @@ occurrences_couts as (
         'projet' as niveau,
         projet_id,
         '' as dimension,
+        '' as bailleur_id,
         cast(expulsions_evitees as double) as valeur,
-        {{ effectif_secret('expulsions_evitees') }} as primaire
+        {{ effectif_secret('expulsions_evitees') }} as primaire,
+        false as publique,
+        false as confirmee
     from couts
     where expulsions_evitees is not null
     union all
@@ -87,8 +93,11 @@ occurrences_couts as (
         'projet' as niveau,
         projet_id,
         '' as dimension,
+        '' as bailleur_id,
         menages_accompagnes_par_an as valeur,
-        menages_accompagnes_par_an > 0 and menages_accompagnes_par_an <= {{ var('seuil_effectif') }} as primaire
+        menages_accompagnes_par_an > 0 and menages_accompagnes_par_an <= {{ var('seuil_effectif') }} as primaire,
+        false as publique,
+        false as confirmee
     from couts
     where menages_accompagnes_par_an is not null
 
@@ -140,8 +149,11 @@ occurrences_reconciliation as (
         'projet' as niveau,
         projet_id,
         '' as dimension,
+        '' as bailleur_id,
         cast(n as double) as valeur,
-        indicateur != 'rdv_honores' and {{ effectif_secret('n') }} as primaire
+        indicateur != 'rdv_honores' and {{ effectif_secret('n') }} as primaire,
+        false as publique,
+        false as confirmee
     from reconciliation_cellules
     where n is not null
     union all
@@ -154,8 +166,11 @@ occurrences_reconciliation as (
         'projet' as niveau,
         projet_id,
         '' as dimension,
+        '' as bailleur_id,
         cast(k as double) as valeur,
-        indicateur != 'rdv_honores' and {{ effectif_secret('k') }} as primaire
+        indicateur != 'rdv_honores' and {{ effectif_secret('k') }} as primaire,
+        false as publique,
+        false as confirmee
     from reconciliation_cellules
     where type_valeur = 'proportion' and k is not null
     union all
@@ -168,8 +183,13 @@ occurrences_reconciliation as (
         niveau_effectif as niveau,
         projet_id,
         dimension_effectif as dimension,
+        '' as bailleur_id,
         valeur_recalculee as valeur,
-        valeur_recalculee > 0 and valeur_recalculee <= {{ var('seuil_effectif') }} as primaire
+        valeur_recalculee > 0 and valeur_recalculee <= {{ var('seuil_effectif') }} as primaire,
+        {#- A count the project published itself, exactly, that the data confirm: known to all. #}
+        comparaison = 'egal' and valeur_publiee = valeur_recalculee as publique,
+        {#- A count the project published that the data confirm: hidden last. #}
+        statut = 'confirme' as confirmee
     from reconciliation_cellules
     where type_valeur = 'effectif' and valeur_recalculee is not null
 
@@ -184,6 +204,8 @@ final as (
     select * from occurrences_couts
     union all
     select * from occurrences_reconciliation
+    union all
+    select * from {{ ref('int_secret_evaluation') }}
 
 )
 
