@@ -33,6 +33,9 @@ def test_texte_k_sur_n():
     # Safe figures, with French thousands separators.
     assert not controler_texte_brut("page", "93 % (114 sur 123 ; IC 95 % : 87 % – 96 %)", SEUILS)
     assert not controler_texte_brut("page", "82 % (1\u202f136 / 1\u202f390)", SEUILS)
+    # A document's page numbering is not a proportion; a small k/n right after it still is.
+    assert not controler_texte_brut("fiche.pdf", "Page 3 / 5 | Programme", SEUILS)
+    assert controler_texte_brut("fiche.pdf", "Page 3 : 2 / 17 ménages", SEUILS)
     # Fractions and dates without spaces are not counts.
     assert not controler_texte_brut("page", "deux tiers (2/3) ; le 12/2019", SEUILS)
     # Rendez-vous are not households.

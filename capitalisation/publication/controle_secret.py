@@ -1822,6 +1822,8 @@ def controler_texte_brut(nom: str, texte: str, seuils: Seuils) -> list[str]:
         k, n = _lire_nombre(trouve.group(1)), _lire_nombre(trouve.group(2))
         if k is None or n is None or k > n:
             continue
+        if re.search(r"\bpages?\s*$", texte[max(0, trouve.start() - 8):trouve.start()], re.IGNORECASE):
+            continue  # « Page 3 / 5 »: the page numbering of a document, not households
         voisinage = _normaliser(texte[max(0, trouve.start() - 80):trouve.end() + 80])
         rdv = any(mot in voisinage for mot in MOTS_RDV)
         if seuils.insuffisant(n) and not rdv:
