@@ -58,11 +58,13 @@ def construire(
     exclusion: str | None = None,
     variables: dict | None = None,
     progression=None,
+    cible: str | None = None,
 ) -> ResultatConstruction:
     """Run `dbt <commande>` into the DuckDB file `entrepot` over `landing`.
 
     `dossier_travail` receives dbt's target and logs (one per build, so that builds do
-    not share state). `progression(noeud)` is called as each node finishes.
+    not share state). `progression(noeud)` is called as each node finishes. `cible` names
+    another target of profiles.yml (`spark`: see capitalisation/spark/).
     """
     from dbt.cli.main import dbtRunner
 
@@ -77,6 +79,8 @@ def construire(
         "--no-use-colors",
         "--no-partial-parse",
     ]
+    if cible:
+        arguments += ["--target", cible]
     if selection:
         arguments += ["--select", selection]
     if exclusion:
