@@ -107,8 +107,85 @@ def ecrire_evaluation(spark, con) -> dict[str, int]:
     return comptes
 
 
+def modeles_python(projet: Path) -> list[str]:
+    """The dbt Python models of the project (dbt-spark's session mode runs none)."""
+    return sorted(p.stem for p in (Path(projet) / "models").rglob("*.py"))
+
+
+class _Relation:
+    def __init__(self, spark, con, nom: str):
+        self.spark, self.con, self.nom = spark, con, nom
+
+    def df(self):
+        """The table as dbt-duckdb hands it to a Python model (DuckDB's pandas conversion)."""
+        return self.con.from_arrow(self.spark.table(f"{SCHEMA}.{self.nom}").toArrow()).df()
+
+
+class _Configuration:
+    def __init__(self, valeurs: dict):
+        self.valeurs = valeurs
+
+    def __call__(self, **_options):
+        return ""
+
+    def get(self, cle, defaut=None):
+        return self.valeurs.get(cle, defaut)
+
+
+class _Dbt:
+    """What a Python model receives as `dbt`: ref(...).df() and config.get(...)."""
+
+    def __init__(self, spark, con, configuration: dict):
+        self.spark, self.con = spark, con
+        self.config = _Configuration(configuration)
+
+    def ref(self, *noms, **_options):
+        return _Relation(self.spark, self.con, noms[-1])
+
+
+def executer_modele_python(spark, con, noeud: dict) -> int:
+    """Run a Python model's `model(dbt, session)` in this process, its frame saved as a table.
+
+    The frame goes through DuckDB (as dbt-duckdb materialises it) then Arrow into Spark, so
+    that both warehouses get the same column types from the same frame.
+    """
+    espace: dict = {}
+    exec(compile(noeud["raw_code"], noeud["original_file_path"], "exec"), espace)
+    trame = espace["model"](_Dbt(spark, con, noeud.get("config", {})), None)
+    con.register("_modele_python", trame)
+    try:
+        flux = con.execute("select * from _modele_python").arrow()
+    finally:
+        con.unregister("_modele_python")
+    table = flux.read_all() if hasattr(flux, "read_all") else flux
+    spark.createDataFrame(table).write.mode("overwrite").saveAsTable(f"{SCHEMA}.{noeud['name']}")
+    return table.num_rows
+
+
+def _etapes(python: list[str]) -> list[tuple[str, dict | None]]:
+    """dbt selections in build order; None marks the comparisons, "python" the Python models."""
+    from capitalisation import entrepot as dbt_entrepot
+
+    apres_python = " ".join(f"{nom}+" for nom in python)
+    etapes = [
+        ("marts", {"exclusion": " ".join([dbt_entrepot.PUBLICATION, apres_python]).strip()}),
+        ("comparaisons", None),
+        ("publication", {"selection": dbt_entrepot.PUBLICATION, "exclusion": apres_python or None}),
+    ]
+    if python:
+        etapes += [
+            ("python", {}),
+            ("publication (suite)", {
+                "selection": apres_python,
+                "exclusion": " ".join(f"{nom},resource_type:model" for nom in python)}),
+        ]
+    return etapes
+
+
 def construire(landing: Path, journal: Path, dossier: Path, spark=None) -> None:
     """Build the whole project on Spark from `landing`; raises EchecConstruction on failure."""
+    import json
+
     import duckdb
 
     from capitalisation import entrepot as dbt_entrepot
@@ -116,22 +193,28 @@ def construire(landing: Path, journal: Path, dossier: Path, spark=None) -> None:
     spark = spark or session(dossier)
     declarer_sources(spark, landing, journal)
     variables = config.variables_dbt()
-    for titre, options in (
-        ("marts", {"exclusion": dbt_entrepot.PUBLICATION}),
-        ("comparaisons", None),
-        ("publication", {"selection": dbt_entrepot.PUBLICATION}),
-    ):
+    python = modeles_python(config.DBT_PROJET)
+    manifeste = None
+    for titre, options in _etapes(python):
         debut = time.monotonic()
-        if options is None:
+        if options is None or titre == "python":
             con = duckdb.connect()
             try:
-                ecrire_evaluation(spark, con)
+                if options is None:
+                    ecrire_evaluation(spark, con)
+                else:
+                    noeuds = json.loads(manifeste.read_text(encoding="utf-8"))["nodes"]
+                    for noeud in noeuds.values():
+                        if noeud["resource_type"] == "model" and noeud["name"] in python:
+                            executer_modele_python(spark, con, noeud)
             finally:
                 con.close()
         else:
+            travail = Path(dossier) / f"dbt-{len(titre)}-{titre.split()[0]}"
             resultat = dbt_entrepot.construire(
-                Path(dossier) / "entrepot-inutilise", landing, Path(dossier) / f"dbt-{titre}",
+                Path(dossier) / "entrepot-inutilise", landing, travail,
                 variables=variables, cible="spark", **options)
+            manifeste = travail / "target" / "manifest.json"
             if not resultat.succes:
                 raise dbt_entrepot.EchecConstruction(
                     f"la construction sur Spark a échoué ({titre}) :\n  "
