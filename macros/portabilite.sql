@@ -86,3 +86,28 @@
 {% macro spark__journal_present(motif) -%}
     {{ return(true) }}
 {%- endmacro %}
+
+{#-
+    dbt.listagg on Spark, with its order: dbt-spark ignores `order by` (collect_list keeps no
+    order), so the same group could be listed in another order than on DuckDB. Here the values
+    are sorted by the keys of `order_by_clause` (ascending, as `order by a, b`) then joined; a
+    group of null values only gives null, as string_agg does.
+-#}
+{% macro spark__listagg(measure, delimiter_text, order_by_clause, limit_num) -%}
+    {%- set cles = [] -%}
+    {%- if order_by_clause -%}
+        {%- set clause = order_by_clause | trim -%}
+        {%- if not clause.lower().startswith('order by') or ' desc' in clause.lower() -%}
+            {{ exceptions.raise_compiler_error("listagg sur Spark : seul « order by <clé>[, <clé>] » croissant est pris en charge, pas « " ~ clause ~ " »") }}
+        {%- endif -%}
+        {%- for cle in clause[8:].split(',') -%}
+            {%- do cles.append(cle | replace(' asc', '') | trim) -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {%- set valeurs -%}
+        array_sort(collect_list(case when {{ measure }} is not null then named_struct(
+            {%- for cle in cles %}'k{{ loop.index }}', {{ cle }}, {% endfor %}'v', {{ measure }}) end))
+    {%- endset -%}
+    {%- set valeurs = 'slice(' ~ valeurs ~ ', 1, ' ~ limit_num ~ ')' if limit_num else valeurs -%}
+    case when count({{ measure }}) > 0 then array_join(transform({{ valeurs }}, x -> x.v), {{ delimiter_text }}) end
+{%- endmacro %}

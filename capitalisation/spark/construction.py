@@ -154,10 +154,9 @@ def executer_modele_python(spark, con, noeud: dict) -> int:
     trame = espace["model"](_Dbt(spark, con, noeud.get("config", {})), None)
     con.register("_modele_python", trame)
     try:
-        flux = con.execute("select * from _modele_python").arrow()
+        table = con.execute("select * from _modele_python").to_arrow_table()
     finally:
         con.unregister("_modele_python")
-    table = flux.read_all() if hasattr(flux, "read_all") else flux
     spark.createDataFrame(table).write.mode("overwrite").saveAsTable(f"{SCHEMA}.{noeud['name']}")
     return table.num_rows
 
