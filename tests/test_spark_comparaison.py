@@ -100,3 +100,18 @@ def test_a_table_changed_in_one_warehouse_only_fails_the_comparison(tmp_path):
     differences = comparaison.comparer_entrepots(tables_duckdb(fichiers[0]), tables_duckdb(fichiers[1]))
     assert differences == ["fct_couts : ligne 2 (après tri) diffère sur total_eur",
                            "v_couts : ligne 2 (après tri) diffère sur double_eur"]
+
+
+def test_landing_tables_are_declared_with_the_contract_types_in_spark_spelling():
+    from capitalisation import contrat
+    from capitalisation.spark import construction
+
+    instructions = construction.instructions_sources("s3a://partage/landing/", "s3a://partage/journal")
+    menages = next(i for i in instructions if i.startswith("create table livraisons.menages "))
+    assert menages.endswith("using parquet location 's3a://partage/landing/menages'")
+    assert "`loyer_mensuel` decimal(14,2)" in menages and "`ligne_source` bigint" in menages
+    assert "varchar" not in " ".join(instructions)
+    crees = {i.split()[2] for i in instructions if i.startswith("create table")}
+    assert crees == {f"livraisons.{nom}" for nom in contrat.TABLES} | {"livraisons.journal"}
+    journal = instructions[-1]
+    assert "horodatage timestamp" in journal and journal.endswith("location 's3a://partage/journal'")

@@ -7,6 +7,8 @@
 3. compare every table of the DuckDB warehouse with Spark's: exit 1 on any difference.
 
 `--reprendre` skips step 1 when its warehouse is there (to rerun the Spark side only).
+`--instructions-sources LANDING JOURNAL` only prints the SQL that declares the landing
+tables and the journal over those folders (for a cluster: see the README).
 """
 
 from __future__ import annotations
@@ -75,7 +77,13 @@ def main(argv: list[str] | None = None) -> int:
                          help="dossier de travail (livraisons, atterrissage, entrepôts)")
     parseur.add_argument("--reprendre", action="store_true",
                          help="réutilise l'entrepôt DuckDB déjà construit dans le dossier")
+    parseur.add_argument("--instructions-sources", nargs=2, metavar=("ATTERRISSAGE", "JOURNAL"),
+                         help="affiche seulement le SQL qui déclare les tables d'atterrissage et le "
+                         "journal sur ces dossiers (stockage partagé d'un cluster) et s'arrête")
     args = parseur.parse_args(argv)
+    if args.instructions_sources:
+        print(";\n".join(construction.instructions_sources(*args.instructions_sources)) + ";")
+        return 0
     dossier = Path(args.dossier).resolve()
     debut = time.monotonic()
     try:

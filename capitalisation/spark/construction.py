@@ -40,19 +40,25 @@ COLONNES_JOURNAL = (
 )
 
 
-def instructions_sources(landing: Path, journal: Path) -> list[str]:
+def _emplacement(chemin) -> str:
+    """A local folder made absolute; a URI of shared storage (s3a://, abfss://, dbfs:/) as is."""
+    texte = str(chemin)
+    return texte.rstrip("/") if ":/" in texte else str(Path(texte).resolve())
+
+
+def instructions_sources(landing, journal) -> list[str]:
     """The SQL that declares the landing tables and the journal over their folders."""
     instructions = [f"create database if not exists {SOURCES}"]
     for table in contrat.TABLES.values():
         instructions += [
             f"drop table if exists {SOURCES}.{table.nom}",
             f"create table {SOURCES}.{table.nom} ({colonnes_landing(table)}) using parquet "
-            f"location '{Path(landing).resolve() / table.nom}'",
+            f"location '{_emplacement(landing)}/{table.nom}'",
         ]
     instructions += [
         f"drop table if exists {SOURCES}.journal",
         f"create table {SOURCES}.journal ({COLONNES_JOURNAL}) using json "
-        f"options (multiLine 'true') location '{Path(journal).resolve()}'",
+        f"options (multiLine 'true') location '{_emplacement(journal)}'",
     ]
     return instructions
 
