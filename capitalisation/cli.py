@@ -64,6 +64,12 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     return bench_commande(args)
 
 
+def _cmd_preparer(args: argparse.Namespace) -> int:
+    from capitalisation.preparation import preparer_commande
+
+    return preparer_commande(args)
+
+
 def construire_parseur() -> argparse.ArgumentParser:
     parseur = argparse.ArgumentParser(
         prog="capitalisation",
@@ -91,6 +97,23 @@ def construire_parseur() -> argparse.ArgumentParser:
     p.add_argument("--rapports", default=str(config.RAPPORTS_VALIDATION),
                    help="dossier des rapports de validation")
     p.set_defaults(func=_cmd_valider)
+
+    p = sous.add_parser("preparer", help="prépare une livraison à partir des extractions d'un "
+                        "bailleur (pseudonymisée, vérifiée avant écriture)")
+    p.add_argument("sources", nargs="*", metavar="SOURCE",
+                   help="fichiers de l'extraction (CSV ou XLSX) nommés par la correspondance")
+    p.add_argument("--correspondance", metavar="FICHIER.toml",
+                   help="fichier de correspondance (colonnes, codes, projet, date d'extraction)")
+    p.add_argument("--sortie", metavar="DOSSIER",
+                   help="dossier des livraisons : la livraison y est écrite en <projet_id>/<date>/")
+    p.add_argument("--cle", metavar="FICHIER", default=None,
+                   help="clé de pseudonymisation (défaut : celle de la correspondance ; créée au "
+                   "premier usage, à conserver, jamais à envoyer)")
+    p.add_argument("--modele", nargs="?", const="-", default=None, metavar="FICHIER",
+                   help="écrit le modèle commenté de correspondance (sur la sortie standard sans FICHIER)")
+    p.add_argument("--remplacer", action="store_true",
+                   help="refait une livraison déjà préparée (avant son envoi)")
+    p.set_defaults(func=_cmd_preparer)
 
     p = sous.add_parser("comparer", help="compare cohorte accompagnée et groupe témoin")
     p.add_argument("fichier", help="table de cohorte (CSV ou Parquet)")

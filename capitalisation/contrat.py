@@ -190,3 +190,21 @@ COLONNES_AUTORISEES: dict[str, tuple[str, ...]] = {}
 
 BOOLEENS_VRAIS = frozenset({"oui", "1", "true", "vrai", "o", "y", "yes"})
 BOOLEENS_FAUX = frozenset({"non", "0", "false", "faux", "n", "no"})
+
+# Bands of the two derived columns of menages, as half-open intervals [lower, upper): a
+# landlord's data hold a birth date and an amount of resources, the delivery only the band.
+# Age is reckoned in whole years (birthdays passed) at date_orientation, the index date;
+# resources are monthly, housing benefit excluded, in euros.
+BORNES_TRANCHES_AGE: tuple[tuple[str, int | None, int | None], ...] = (
+    ("moins_25", None, 25),
+    ("25_39", 25, 40),
+    ("40_59", 40, 60),
+    ("60_plus", 60, None),
+)
+BORNES_TRANCHES_RESSOURCES: tuple[tuple[str, int | None, int | None], ...] = (
+    ("moins_1000", None, 1000),
+    ("1000_1500", 1000, 1500),
+    ("1500_plus", 1500, None),
+)
+assert tuple(code for code, _, _ in BORNES_TRANCHES_AGE) == TRANCHES_AGE
+assert tuple(code for code, _, _ in BORNES_TRANCHES_RESSOURCES) == TRANCHES_RESSOURCES

@@ -93,7 +93,7 @@ def afficher_resume(entrepot: Path) -> None:
         k_n, valeur, ic = _cellules(ligne)
         publie = ""
         if pd.notna(ligne["valeur_publiee"]):
-            prefixe = {"au_moins": "≥ ", "environ": "≈ "}.get(ligne["comparaison"], "")
+            prefixe = {"au_moins": "≥ ", "au_plus": "≤ ", "dans_intervalle": "≈ "}.get(ligne["comparaison"], "")
             if ligne["type_valeur"] == "proportion":
                 publie = prefixe + formats.pourcentage(ligne["valeur_publiee"])
             else:

@@ -25,7 +25,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from capitalisation import cli, config, pipeline
+from capitalisation import cli, config, formats, pipeline
 from capitalisation.demo import generer_demo
 from capitalisation.erreurs import ErreurUtilisateur
 from capitalisation.publication import fiches, libelles, publie, rendu, site
@@ -243,10 +243,10 @@ def test_titre_date_et_presentation_viennent_du_catalogue(demo):
         ligne = requete(entrepot, "select * from projets where projet_id = ?", [projet])[0]
         extraction = requete(entrepot, "select date_extraction from pub_effectifs_projet "
                                        "where projet_id = ?", [projet])[0]["date_extraction"]
-        mois = ["Janvier", "Février", "Mars", "Avril", "Mai", "Juin", "Juillet", "Août", "Septembre",
-                "Octobre", "Novembre", "Décembre"][extraction.month - 1]
         assert page.titres[0] == (1, f"Fiche projet «{NBSP}{ligne['nom']}{NBSP}»")
-        assert f"{mois} {extraction.year}" in page.texte
+        # dated by its publication; the extraction date is in the sources line
+        assert site.date_publication() in page.texte
+        assert f"extraite le {formats.date_longue(extraction)}" in page.texte
         assert ligne["categorie"] in page.texte
         assert f"Catégorie{NBSP}:" in page.texte
         sections = [t for niveau, t in page.titres if niveau == 2 and t != "Sommaire"]
@@ -254,7 +254,7 @@ def test_titre_date_et_presentation_viennent_du_catalogue(demo):
                             "Public cible", "Partenaires", "La mise en œuvre", "Moyens mobilisés",
                             "Les enseignements", "Suites et perspectives", "Contacts"]
     page = lire_page(sortie / "fiches" / "zero_expulsion.html")
-    assert "Décembre 2019" in page.texte
+    assert "extraite le 31 décembre 2019" in page.texte
     assert "De janvier 2017 à décembre 2019 (3" in page.texte
 
 
@@ -285,6 +285,8 @@ def test_indicateurs_recalcules_tracent_pub_indicateurs_projet(demo):
 
 
 def test_chiffre_publie_a_cote_du_recalcule(demo):
+    from capitalisation.publication import donnees_fiche
+
     entrepot, sortie, _ = demo
     for projet in PROJETS:
         page = lire_page(sortie / "fiches" / f"{projet}.html")
@@ -292,31 +294,28 @@ def test_chiffre_publie_a_cote_du_recalcule(demo):
         table = page.table("Chiffres publiés et chiffres recalculés")
         assert len(table["rangees"]) == len(publies)
         for ligne in publies:
+            ligne = donnees_fiche.comparable(ligne)  # on the published figure's own population
             rangee = next(r for r in table["rangees"] if souple(r[0]).startswith(souple(ligne["libelle"])))
             secrets = set(filter(None, ligne["cellules_secretes"].split(",")))
-            symbole = {"au_moins": f"≥{NBSP}", "environ": f"≈{NBSP}"}.get(ligne["comparaison"], "")
+            symbole = libelles.SYMBOLES_COMPARAISON.get(ligne["comparaison"], "")
             if ligne["type_valeur"] == "proportion":
-                assert rangee[1] == symbole + pourcent(ligne["valeur_publiee"])
+                assert rangee[2] == symbole + pourcent(ligne["valeur_publiee"])
             else:
-                assert rangee[1] == symbole + entier(int(ligne["valeur_publiee"]))
+                assert rangee[2] == symbole + entier(int(ligne["valeur_publiee"]))
             if "valeur_recalculee" in secrets:
-                assert rangee[2] == "s"
+                assert rangee[3] == "s"
             elif ligne["type_valeur"] == "proportion":
-                assert rangee[2].startswith(f"{pourcent(ligne['k'] / ligne['n'])} "
+                assert rangee[3].startswith(f"{pourcent(ligne['k'] / ligne['n'])} "
                                             f"({entier(ligne['k'])} sur {entier(ligne['n'])}")
-            else:
-                # counts are whole; an annual average is rounded half up to the household
-                arrondi = Decimal(str(ligne["valeur_recalculee"])).quantize(Decimal(1), ROUND_HALF_UP)
-                assert rangee[2] == entier(int(arrondi))
-            statut = {"confirme": "Confirmé", "non_confirme": "Non confirmé",
-                      "non_calculable": "Non calculable"}
-            assert rangee[3] == ("s" if "statut" in secrets else statut[ligne["statut"]])
-            if ligne["statut"] in ("non_confirme", "non_calculable") and "statut" not in secrets:
-                assert souple(f"« {ligne['libelle'].rstrip('.')} » : le projet a publié") in souple(page.texte)
-    # Déclic: about a third rehoused, none in the data: said in plain words.
+            elif float(ligne["valeur_recalculee"]).is_integer():
+                assert rangee[3] == entier(int(ligne["valeur_recalculee"]))
+            else:  # an annual average, to one decimal
+                assert rangee[3] == f"{ligne['valeur_recalculee']:.1f}".replace(".", ",")
+            assert rangee[4] == ("s" if "statut" in secrets else libelles.STATUTS[ligne["verdict"]])
+        # every published figure has its verdict in words
+        assert souple(page.texte).count("Le projet annonce") == len(publies)
     page = lire_page(sortie / "fiches" / "declic.html")
-    assert ("le projet a publié environ 33" in page.texte
-            and "Les données ne confirment donc pas le chiffre publié." in page.texte)
+    assert f"Le projet annonce 33{NBSP}% (relogement ou mutation)" in page.texte
     # The indicator table sets the published proportion beside the recomputed one.
     rangee = next(r for r in lire_page(sortie / "fiches" / "zero_expulsion.html")
                   .table("Indicateurs recalculés")["rangees"] if r[0].startswith("Loyer à jour"))

@@ -35,6 +35,7 @@ from capitalisation.publication.publie import (
     montant,
     paragraphes,
     proportion,
+    secrets,
     tableau,
     typographie,
 )
@@ -300,7 +301,8 @@ class Fiche:
         table = self.reconciliation
         if table.empty:
             return None
-        trouve = lignes(table[(table["indicateur"] == code) & (table["type_valeur"] == "proportion")])
+        trouve = [r for r in lignes(table[(table["indicateur"] == code) & (table["type_valeur"] == "proportion")])
+                  if r.get("population_defaut") is not False]
         return trouve[0] if trouve else None
 
 
@@ -403,26 +405,33 @@ class Fiche:
         if self.reconciliation.empty:
             return ("\nLe projet n'a pas publié de chiffre à rapprocher des données livrées.\n\n")
         texte = "\n#### Chiffres publiés par le projet et chiffres recalculés\n\n"
+        texte += (
+            "Chaque chiffre publié par le projet est recalculé sur la même population que celle dont il "
+            f"parle (par exemple tous les ménages orientés, qu'ils aient adhéré ou non), puis comparé selon "
+            f"ce qu'il affirme{NBSP}: un nombre exact doit être retrouvé tel quel, un minimum («{NBSP}au "
+            f"moins{NBSP}», «{NBSP}plus de{NBSP}») atteint, un maximum non dépassé, un ordre de grandeur "
+            f"(«{NBSP}environ{NBSP}») compris dans l'intervalle indiqué. Une proportion est comparée à "
+            f"travers l'intervalle de confiance à 95{NBSP}% de la proportion recalculée. Le constat est "
+            f"**confirmé** quand les données satisfont cette comparaison, **non confirmé** sinon, "
+            f"**non testable** quand les données livrées ne permettent pas de la faire (la raison est "
+            f"donnée).\n\n")
         rangees = []
         phrases = []
+        secrets_indicateurs = self.indicateurs_secrets()
         for ligne in lignes(self.reconciliation):
+            c = comparable(ligne)
             libelle = typographie(echapper(str(ligne.get("libelle") or libelles.indicateur(ligne["indicateur"]))))
             periode = ligne.get("periode")
             rangees.append([
                 libelle + (f" ({echapper(periode)})" if periode else ""),
-                valeur_publiee(ligne), self._recalcule(ligne), statut(ligne)])
-            phrase = self.phrase_reconciliation(ligne)
-            if phrase:
-                phrases.append(phrase)
-        texte += tableau(["Chiffre publié par le projet", "Publié", "Recalculé", "Constat"], rangees,
-                         [46, 10, 30, 14], ["g", "d", "d", "g"],
-                         legende="Chiffres publiés et chiffres recalculés à partir des données livrées")
-        texte += ("Un chiffre publié est **confirmé** quand il tombe dans l'intervalle de confiance du "
-                  "chiffre recalculé (ou lui est égal, pour un nombre de ménages), **non confirmé** "
-                  "sinon, **non calculable** quand les données livrées ne permettent pas de le "
-                  "recalculer.\n\n")
-        if phrases:
-            texte += "À noter" + NBSP + ":\n" + liste(phrases)
+                population(c) or "–",
+                valeur_publiee(c), recalcule(c, secrets_indicateurs) if c.get("verdict") != "non_testable"
+                or not formats.manquant(c.get("valeur_recalculee")) else "–", statut(c)])
+            phrases.append(phrase_verdict(ligne, secrets_indicateurs))
+        texte += tableau(["Chiffre publié par le projet", "Population", "Publié", "Recalculé", "Constat"],
+                         rangees, [34, 20, 9, 24, 13], ["g", "g", "d", "d", "g"],
+                         legende="Chiffres publiés et chiffres recalculés sur la même population")
+        texte += "\n##### Constat, chiffre par chiffre\n" + liste(phrases)
         return texte
 
     # ------------------------------------------------------------------ comparison
@@ -750,25 +759,63 @@ def indicateurs_secrets(indicateurs: pd.DataFrame) -> set[str]:
             if est_secret(r, "k") or est_secret(r, "valeur")}
 
 
+# The columns of pub_reconciliation on the published figure's own population, and the
+# default-population columns they take the place of in a fiche.
+COLONNES_POPULATION = {"valeur_population": "valeur_recalculee", "ic_bas_population": "ic_bas",
+                       "ic_haut_population": "ic_haut", "n_population": "n", "k_population": "k",
+                       "verdict": "statut"}
+RAISON_DEFAUT = "les données livrées ne permettent pas de recalculer ce chiffre sur cette population"
+
+
+def comparable(ligne: dict) -> dict:
+    """A reconciliation row as the fiche reads it: the figure recomputed on the population the
+    project published it for (the `*_population` columns and `verdict` of pub_reconciliation)
+    under the names valeur_recalculee, ic_bas, ic_haut, n, k and `verdict`, secret cells
+    renamed alike. A table without them gives its default-population figures, its `statut`
+    as the verdict, and no population."""
+    if ligne.get("_comparable"):
+        return ligne
+    if "verdict" not in ligne:
+        code = ligne.get("statut")
+        return {**ligne, "verdict": libelles.VERDICTS_ANCIENS.get(code, code), "population": None,
+                "_comparable": True}
+    resultat = {**ligne, "_comparable": True}
+    for colonne, ancienne in COLONNES_POPULATION.items():
+        resultat[ancienne] = ligne.get(colonne)
+    # A secret default-population cell stays secret (conservative), and so do the population's.
+    listes = secrets(ligne)
+    resultat["cellules_secretes"] = ",".join(sorted(listes | {COLONNES_POPULATION[c] for c in listes
+                                                               if c in COLONNES_POPULATION}))
+    return resultat
+
+
+def _effectif(valeur) -> str:
+    if formats.manquant(valeur):
+        return "–"
+    return formats.nombre(valeur, 0 if float(valeur) == int(float(valeur)) else 1)
+
+
 def valeur_publiee(ligne: dict) -> str:
     valeur = ligne.get("valeur_publiee")
     prefixe = libelles.SYMBOLES_COMPARAISON.get(ligne.get("comparaison"), "")
     if ligne.get("type_valeur") == "proportion":
         return prefixe + formats.pourcentage(valeur)
-    return prefixe + formats.nombre(valeur)
+    return prefixe + _effectif(valeur)
 
 
 def statut(ligne: dict | None) -> str:
+    """The verdict of a reconciliation row, on the published figure's population (« s » when secret)."""
     if not ligne:
         return ""
-    if est_secret(ligne, "statut"):
+    ligne = comparable(ligne)
+    if est_secret(ligne, "statut") or est_secret(ligne, "verdict"):
         return SECRET
-    code = ligne.get("statut")
+    code = ligne.get("verdict")
     return libelles.STATUTS.get(code, libelles.humaniser(code or ""))
 
 
 def recalcule(ligne: dict, secrets_indicateurs: set[str] = frozenset()) -> str:
-    """The recomputed side of a published figure (pub_reconciliation row)."""
+    """The recomputed side of a published figure (a row read through `comparable`)."""
     if ligne.get("type_valeur") == "proportion":
         if est_secret(ligne, "valeur_recalculee") or est_secret(ligne, "k"):
             return SECRET
@@ -778,30 +825,77 @@ def recalcule(ligne: dict, secrets_indicateurs: set[str] = frozenset()) -> str:
                                             ligne.get("ic_bas"), ligne.get("ic_haut"))
     if est_secret(ligne, "valeur_recalculee") or ligne.get("indicateur") in secrets_indicateurs:
         return SECRET
-    return cellule(ligne, "valeur_recalculee")
+    return cellule(ligne, "valeur_recalculee", _effectif)
+
+
+def population(ligne: dict) -> str:
+    """The population a published figure is about, in words (empty when unknown)."""
+    code = ligne.get("population")
+    return libelles.POPULATIONS.get(code, libelles.humaniser(code)) if code else ""
+
+
+def annonce(ligne: dict) -> str:
+    """What the project published, in words: « au moins 100 ménages orientés »,
+    « 33 % (relogement ou mutation) des ménages orientés… », « environ 75 … (de 67,5 à 82,5) »."""
+    comparaison = ligne.get("comparaison")
+    mots = "plus de " if comparaison == "au_moins" and ligne.get("type_valeur") == "proportion" \
+        else libelles.COMPARAISONS.get(comparaison, "")
+    indicateur = ligne.get("indicateur")
+    qui = population(ligne)
+    if ligne.get("type_valeur") == "proportion":
+        texte = (f"{mots}{formats.pourcentage(ligne.get('valeur_publiee'))} "
+                 f"({libelles.indicateur(indicateur).lower()})" + (f" des {qui}" if qui else ""))
+    else:
+        noms = (libelles.NOMS_EFFECTIFS_SINGULIER if not formats.manquant(ligne.get("valeur_publiee"))
+                and abs(float(ligne["valeur_publiee"])) < 2 else libelles.NOMS_EFFECTIFS)
+        nom = noms.get(indicateur, libelles.indicateur(indicateur).lower())
+        texte = f"{mots}{_effectif(ligne.get('valeur_publiee'))} {nom}"
+        if qui and indicateur in ("expulsion_evitee", "expulse", "relogement", "en_procedure"):
+            texte += f" parmi les {qui}"
+    if comparaison == "dans_intervalle" and not formats.manquant(ligne.get("borne_basse")):
+        bornes = (formats.etendue(ligne["borne_basse"], ligne["borne_haute"])
+                  if ligne.get("type_valeur") == "proportion"
+                  else f"de {_effectif(ligne['borne_basse'])} à {_effectif(ligne['borne_haute'])}")
+        texte += f" ({bornes})"
+    return texte
+
+
+_TESTS_PROPORTION = {
+    "egal": ("un intervalle qui contient le chiffre publié", "un intervalle qui ne contient pas le chiffre publié"),
+    "au_moins": ("un intervalle qui atteint ce seuil", "un intervalle qui reste sous ce seuil"),
+    "au_plus": ("un intervalle qui descend jusqu'à ce plafond", "un intervalle qui reste au-dessus de ce plafond"),
+    "dans_intervalle": ("un intervalle qui rencontre celui annoncé", "un intervalle qui ne rencontre pas celui annoncé"),
+}
+
+
+def phrase_verdict(ligne: dict, secrets_indicateurs: set[str] = frozenset()) -> str:
+    """The verdict of a published figure in words, on the figure's own population:
+    « Le projet annonce au moins 100 ménages orientés ; les données en comptent 104 : confirmé. »
+    A secret recomputation shows neither its value nor the verdict."""
+    c = comparable(ligne)
+    debut = f"Le projet annonce {annonce(c)}"
+    verdict = c.get("verdict")
+    if verdict == "non_testable" and not est_secret(c, "verdict"):
+        raison = str(c.get("raison") or RAISON_DEFAUT).rstrip(".")
+        return typographie(f"{debut}{NBSP}: **non testable**, {echapper(raison)}.")
+    texte = recalcule(c, secrets_indicateurs)
+    if texte == SECRET or est_secret(c, "statut") or est_secret(c, "verdict"):
+        return (f"{debut}{NBSP}; le chiffre recalculé sur la même population est couvert par le secret "
+                f"statistique{NBSP}: le constat n'est pas publié.")
+    mot = libelles.STATUTS.get(verdict, libelles.humaniser(verdict or "")).lower()
+    if c.get("type_valeur") == "proportion":
+        oui, non = _TESTS_PROPORTION.get(c.get("comparaison"), _TESTS_PROPORTION["egal"])
+        return (f"{debut}{NBSP}; les données donnent {texte}, {oui if verdict == 'confirme' else non}"
+                f"{NBSP}: **{mot}**.")
+    return f"{debut}{NBSP}; les données en comptent {texte}{NBSP}: **{mot}**."
 
 
 def phrase_reconciliation(ligne: dict, secrets_indicateurs: set[str] = frozenset()) -> str | None:
-    """A plain sentence when the data do not support a published figure, or cannot compute it."""
-    code = ligne.get("statut")
-    if code not in ("non_confirme", "non_calculable"):
+    """The verdict in words of a published figure the data do not confirm, or cannot test."""
+    c = comparable(ligne)
+    if est_secret(c, "verdict") or est_secret(c, "statut") or c.get("verdict") not in ("non_confirme", "non_testable"):
         return None
-    comparaison = libelles.COMPARAISONS.get(ligne.get("comparaison"), "")
-    publie = valeur_publiee({**ligne, "comparaison": None})
-    libelle = typographie(echapper(str(ligne.get("libelle") or libelles.indicateur(ligne["indicateur"]))))
-    debut = f"{guillemets(libelle.rstrip('.'))}{NBSP}: le projet a publié {comparaison}{publie}"
-    if code == "non_calculable":
-        return (f"{debut}, mais les données livrées ne permettent pas de recalculer ce chiffre{NBSP}; "
-                "il n'est ni confirmé ni démenti.")
-    texte = recalcule(ligne, secrets_indicateurs)
-    if texte == SECRET:
-        return (f"{debut}{NBSP}; le chiffre recalculé est couvert par le secret statistique, "
-                "et il ne confirme pas le chiffre publié.")
-    if ligne.get("type_valeur") == "proportion":
-        return (f"{debut}{NBSP}; les données livrées donnent {texte}, un intervalle qui ne "
-                "contient pas ce chiffre. Les données ne confirment donc pas le chiffre publié.")
-    return (f"{debut}{NBSP}; les données livrées en comptent {texte}. "
-            "Elles ne confirment donc pas le chiffre publié.")
+    return phrase_verdict(ligne, secrets_indicateurs)
 
 
 def _graphiques():

@@ -30,7 +30,7 @@ def indicateurs(points: list[dict], titre: str | None = None) -> Figure | None:
     """Dot + 95 % interval per proportion; the published figure as a red diamond.
 
     `points`: dicts with libelle, valeur, ic_bas, ic_haut (proportions) and optionally
-    publie (a proportion) and comparaison (egal, environ, au_moins).
+    publie (a proportion) and comparaison (egal, au_moins, au_plus, dans_intervalle).
     """
     if not points:
         return None

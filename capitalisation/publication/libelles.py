@@ -36,14 +36,60 @@ EFFECTIFS = {
     "expulse": "Expulsions",
 }
 
+# Verdicts of a published figure (the reconciliation's `verdict`; `non_calculable` is the former
+# name of `non_testable`, still the value of the `statut` column).
 STATUTS = {
     "confirme": "Confirmé",
     "non_confirme": "Non confirmé",
-    "non_calculable": "Non calculable",
+    "non_testable": "Non testable",
+}
+VERDICTS_ANCIENS = {"non_calculable": "non_testable"}
+
+# What a published figure states (resultats_publies.comparaison), as words before the value.
+COMPARAISONS = {"au_moins": "au moins ", "au_plus": "au plus ", "dans_intervalle": "environ "}
+SYMBOLES_COMPARAISON = {"au_moins": "≥\u00a0", "au_plus": "≤\u00a0", "dans_intervalle": "≈\u00a0"}
+
+# The populations a published figure is about (resultats_publies.population).
+POPULATIONS = {
+    "menages_orientes": "ménages orientés (adhérents ou non)",
+    "menages_adherents": "ménages accompagnés (adhésion)",
+    "en_dette_entree": "ménages accompagnés en dette de loyer à l'entrée",
+    "en_procedure": "ménages accompagnés en procédure d'expulsion",
+    "menages_temoins": "ménages du groupe témoin",
+    "contacts": "visites à domicile et rendez-vous au bureau prévus",
+    "visites_domicile": "visites à domicile prévues",
 }
 
-COMPARAISONS = {"au_moins": "au moins ", "environ": "environ ", "au_plus": "au plus "}
-SYMBOLES_COMPARAISON = {"au_moins": "≥\u00a0", "environ": "≈\u00a0", "au_plus": "≤\u00a0"}
+# What a published count counts, as a noun phrase after the number (« 28 expulsions évitées »).
+NOMS_EFFECTIFS = {
+    "menages_orientes": "ménages orientés",
+    "menages_accompagnes": "ménages accompagnés",
+    "menages_termines": "accompagnements terminés",
+    "menages_en_cours": "accompagnements en cours",
+    "menages_temoins": "ménages témoins",
+    "volet_maintien": "ménages du volet maintien",
+    "volet_acces": "ménages du volet accès",
+    "menages_accompagnes_par_an": "ménages accompagnés par an",
+    "expulsion_evitee": "expulsions évitées",
+    "expulse": "expulsions",
+    "relogement": "relogements ou mutations",
+    "en_procedure": "procédures d'expulsion",
+}
+# The same nouns after 0 or 1 (« 0 expulsion », « 1 ménage orienté »).
+NOMS_EFFECTIFS_SINGULIER = {
+    "menages_orientes": "ménage orienté",
+    "menages_accompagnes": "ménage accompagné",
+    "menages_termines": "accompagnement terminé",
+    "menages_en_cours": "accompagnement en cours",
+    "menages_temoins": "ménage témoin",
+    "volet_maintien": "ménage du volet maintien",
+    "volet_acces": "ménage du volet accès",
+    "menages_accompagnes_par_an": "ménage accompagné par an",
+    "expulsion_evitee": "expulsion évitée",
+    "expulse": "expulsion",
+    "relogement": "relogement ou mutation",
+    "en_procedure": "procédure d'expulsion",
+}
 
 # Outcomes of the cohort comparison.
 RESULTATS = {

@@ -17,6 +17,7 @@ renders the same site as `capitalisation fiches`.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import re
@@ -121,18 +122,29 @@ def parametres_fiche(projet_id: str, entrepot: Path, narratifs: Path) -> dict:
             "narratifs": str(Path(narratifs).resolve()), "figures": ""}
 
 
+def date_publication(jour: dt.date | None = None) -> str:
+    """The date line of a published document: the month it is rendered (« Décembre 2026 »);
+    the extraction date of the data is in its sources line."""
+    return formats.mois_annee_titre(jour or dt.date.today())
+
+
 def ecrire_fiche(sources: Path, projet: dict, entrepot: Path, narratifs: Path, dossier: Path) -> Path:
-    """`<dossier>/<projet_id>.qmd`: the fiche document of one project of the catalogue."""
-    date = projet.get("date_extraction")
+    """`<dossier>/<projet_id>.qmd`: the fiche document of one project of the catalogue, with
+    its page layouts for PDF and DOCX beside it (`modeles.preparer`)."""
+    from capitalisation.publication import modeles
+
     porteurs = [p.strip() for p in str(projet.get("porteurs") or "").split(";") if p.strip()]
     entete = {
         "title": f"Fiche projet {guillemets(projet['nom'])}",
         "author": enumeration(porteurs),
-        "date": formats.mois_annee_titre(date) if date else "",
+        "date": date_publication(),
         "pagetitle": f"Fiche projet {projet['nom']}",
     }
-    return ecrire_document(Path(sources) / DOCUMENT_FICHE, Path(dossier) / f"{projet['projet_id']}.qmd",
-                           entete, parametres_fiche(projet["projet_id"], entrepot, narratifs))
+    document = ecrire_document(Path(sources) / DOCUMENT_FICHE, Path(dossier) / f"{projet['projet_id']}.qmd",
+                               entete, parametres_fiche(projet["projet_id"], entrepot, narratifs))
+    propres = Path(sources) / modeles.DOSSIER
+    modeles.preparer(document.parent, propres if (propres / modeles.TYPST).exists() else modeles.SOURCES)
+    return document
 
 
 def pages_presentes(sources: Path) -> list[tuple[str, str, str]]:
@@ -194,14 +206,14 @@ def _liens_formats(projet_id: str, etat: dict) -> str:
 
 INDICATEURS_PHARES = ("loyer_a_jour", "dette_reduite")
 PLURIELS = {"confirme": ("confirmé", "confirmés"), "non_confirme": ("non confirmé", "non confirmés"),
-            "non_calculable": ("non calculable", "non calculables")}
+            "non_testable": ("non testable", "non testables")}
 
 
 def _constats(connus: list[dict], secrets: int) -> str:
     """« 4 confirmés, 1 non confirmé » (and how many findings are secret)."""
     morceaux = []
     for code, (singulier, pluriel) in PLURIELS.items():
-        nombre = sum(1 for r in connus if r.get("statut") == code)
+        nombre = sum(1 for r in connus if r.get("verdict") == code)
         if nombre:
             morceaux.append(f"{nombre} {singulier if nombre == 1 else pluriel}")
     if secrets:
@@ -211,6 +223,8 @@ def _constats(connus: list[dict], secrets: int) -> str:
 
 def page_index(entrepot: str | Path, etat: str | Path | None = None) -> str:
     """The list of the fiches, with each project's headline figures (secret-aware)."""
+    from capitalisation.publication import donnees_fiche
+
     con = connecter(entrepot)
     try:
         projets = sorted(lignes(lire(con, "projets")), key=lambda p: cle_tri(p["nom"]))
@@ -238,7 +252,7 @@ def page_index(entrepot: str | Path, etat: str | Path | None = None) -> str:
         for code in INDICATEURS_PHARES:
             ligne = next((r for r in indicateurs if r["projet_id"] == pid and r["indicateur"] == code), None)
             phares.append(proportion(ligne)["valeur"] if ligne else "–")
-        publies = [r for r in reconciliation if r["projet_id"] == pid]
+        publies = [donnees_fiche.comparable(r) for r in reconciliation if r["projet_id"] == pid]
         connus = [r for r in publies if not est_secret(r, "statut")]
         secrets = len(publies) - len(connus)
         rangees.append([
@@ -272,6 +286,7 @@ def page_programme(entrepot: str | Path, etat: str | Path | None = None,
         projets = {r["projet_id"]: r for r in lignes(lire(con, "projets"))}
         reconciliation = lire(con, "pub_reconciliation", ordre="projet_id, indicateur")
         indicateurs = lire(con, "pub_indicateurs_projet")
+        synthese = lire(con, "pub_synthese_programme")
     finally:
         con.close()
     texte = ("\nLes indicateurs ci-dessous portent sur l'ensemble des ménages des projets qui ont livré "
@@ -319,18 +334,20 @@ def page_programme(entrepot: str | Path, etat: str | Path | None = None,
                           f"IC à 95{NBSP}% de la moyenne"], rangees_m, [40, 10, 12, 12, 22],
                          ["g", "d", "d", "d", "d"], legende="Montants de l'ensemble des projets")
 
+    texte += synthese_indicateurs(indicateurs, synthese, projets)
     texte += "\n## Chiffres publiés et chiffres recalculés\n\n"
-    rec = lignes(reconciliation)
+    rec = [donnees_fiche.comparable(r) for r in lignes(reconciliation)]
     if not rec:
         return texte + "Aucun chiffre publié n'est rapproché des données livrées.\n"
     texte += ("Pour chaque projet, les chiffres qu'il avait publiés sont rapprochés des chiffres "
-              "recalculés à partir de ses données. Un chiffre est confirmé quand il tombe dans "
-              "l'intervalle de confiance du chiffre recalculé (ou lui est égal, pour un nombre de "
-              "ménages).\n\n")
-    rangees, phrases = [], []
+              "recalculés à partir de ses données, sur la même population et selon ce que le chiffre "
+              "affirme (un nombre exact, un minimum, un maximum, un ordre de grandeur)" + NBSP + "; une "
+              "proportion est comparée à travers l'intervalle de confiance à 95" + NBSP + "% de la "
+              "proportion recalculée.\n\n")
+    rangees, phrases = [], {}
     for pid in sorted({r["projet_id"] for r in rec}, key=lambda p: cle_tri(projets.get(p, {}).get("nom", p))):
         publies = [r for r in rec if r["projet_id"] == pid]
-        compte = {code: sum(1 for r in publies if r.get("statut") == code and not est_secret(r, "statut"))
+        compte = {code: sum(1 for r in publies if r.get("verdict") == code and not est_secret(r, "statut"))
                   for code in libelles.STATUTS}
         secrets = sum(1 for r in publies if est_secret(r, "statut"))
         nom = echapper(projets.get(pid, {}).get("nom", pid))
@@ -339,9 +356,9 @@ def page_programme(entrepot: str | Path, etat: str | Path | None = None,
         secrets_projet = donnees_fiche.indicateurs_secrets(indicateurs[indicateurs["projet_id"] == pid]
                                                            if not indicateurs.empty else indicateurs)
         for ligne in publies:
-            phrase = donnees_fiche.phrase_reconciliation(ligne, secrets_projet)
-            if phrase:
-                phrases.append(f"**{nom}**{NBSP}— {phrase}")
+            code = "secret" if est_secret(ligne, "statut") or est_secret(ligne, "verdict") else ligne.get("verdict")
+            phrase = donnees_fiche.phrase_verdict(ligne, secrets_projet)
+            phrases.setdefault(code, []).append(f"**{nom}**{NBSP}— {phrase}")
     total = [formats.nombre(sum(int(str(r[i]).replace(formats.ESPACE_FINE, "")) for r in rangees))
              for i in range(1, 6)]
     rangees.append(["**Ensemble**", *(f"**{t}**" for t in total)])
@@ -349,8 +366,69 @@ def page_programme(entrepot: str | Path, etat: str | Path | None = None,
                       f"Constat couvert par le secret ({SECRET})"], rangees,
                      [35, 13, 13, 13, 13, 13], ["g", "d", "d", "d", "d", "d"],
                      legende="Rapprochement des chiffres publiés, par projet")
-    if phrases:
-        texte += "\n### Chiffres publiés que les données ne confirment pas\n" + liste(phrases)
+    for code, titre in (("confirme", "Chiffres publiés confirmés par les données"),
+                        ("non_confirme", "Chiffres publiés que les données ne confirment pas"),
+                        ("non_testable", "Chiffres publiés que les données ne permettent pas de tester")):
+        if phrases.get(code):
+            texte += f"\n### {titre}\n" + liste(phrases[code])
+    if phrases.get("secret"):
+        texte += ("\n### Chiffres publiés dont le constat est couvert par le secret statistique\n"
+                  + liste(phrases["secret"]))
+    return texte
+
+
+POSITIONS = {"au_dessus": "au-dessus", "en_dessous": "en dessous"}
+
+
+def synthese_indicateurs(indicateurs, synthese, projets: dict) -> str:
+    """For each indicator, over the projects whose proportion is published: the range and
+    median of their proportions, and the projects above and below the programme's funnel
+    limits at 95 % (pub_synthese_programme, the published programme synthesis mart, when the
+    warehouse has it; without it, the range and median of pub_indicateurs_projet's proportions
+    and no positions)."""
+    import statistics
+
+    from capitalisation.publication import benchmark
+
+    ordre = [code for code, _, _ in benchmark.INDICATEURS]
+    publies = [r for r in lignes(indicateurs) if r.get("nature") == "proportion"
+               and not est_secret(r, "valeur") and not formats.manquant(r.get("valeur"))]
+    positions = [r for r in lignes(synthese) if not est_secret(r, "position_95")
+                 and r.get("position_95") in POSITIONS]
+    rangees = []
+    resumes = {r["indicateur"]: r for r in lignes(synthese) if not formats.manquant(r.get("proportion_min"))}
+    for code in ordre:
+        valeurs = sorted(float(r["valeur"]) for r in publies if r["indicateur"] == code)
+        if not valeurs:
+            continue
+        resume = resumes.get(code)
+        if resume:  # computed in the warehouse over the same published proportions
+            etendue = formats.etendue(resume["proportion_min"], resume["proportion_max"])
+            mediane = formats.pourcentage(resume["proportion_mediane"])
+        else:
+            etendue = formats.etendue(valeurs[0], valeurs[-1])
+            mediane = formats.pourcentage(statistics.median(valeurs))
+        noms = {}
+        for sens in POSITIONS:
+            noms[sens] = enumeration(sorted(
+                (echapper(projets.get(r["projet_id"], {}).get("nom", r["projet_id"]))
+                 for r in positions if r["indicateur"] == code and r["position_95"] == sens), key=cle_tri))
+        libelle, population = libelles.INDICATEURS[code]
+        rangees.append([f"{libelle} ({population})", formats.nombre(len(valeurs)), etendue, mediane,
+                        (noms["au_dessus"] or "aucun") if not synthese.empty else "–",
+                        (noms["en_dessous"] or "aucun") if not synthese.empty else "–"])
+    if not rangees:
+        return ""
+    texte = ("\n## Les projets face au programme\n\nPour chaque indicateur, sur les projets dont la "
+             "proportion est publiée (les proportions couvertes par le secret statistique sont laissées "
+             f"de côté){NBSP}: l'étendue de leurs proportions, leur médiane, et les projets situés "
+             "au-dessus ou en dessous des limites de l'entonnoir à 95" + NBSP + "% autour de la "
+             "proportion de l'ensemble du programme (limites qui s'élargissent quand le projet compte "
+             "peu de ménages).\n\n")
+    texte += tableau(["Indicateur (population)", "Projets", "Étendue", "Médiane",
+                      "Au-dessus des limites", "En dessous des limites"], rangees,
+                     [30, 8, 14, 9, 20, 20], ["g", "d", "d", "d", "g", "g"],
+                     legende="Étendue, médiane et position des projets, par indicateur")
     return texte
 
 

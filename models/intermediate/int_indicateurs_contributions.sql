@@ -2,20 +2,13 @@
     Each household's contribution to each aggregate indicator of the descriptive frame,
     one row per household and indicator whose population it belongs to (indicators.md,
     "Outcome month"): `n` and `k` for proportions (rdv: contacts planned and honoured),
-    `montant` for amounts. The populations are defined here and only here.
+    `montant` for amounts. The populations of the proportions are those of
+    macros/populations.sql (`indicateurs_menage`); those of the amounts are defined here.
 -#}
-{%- set proportions = [
-    ('adhesion', "cohorte = 'accompagne'", 'adhesion'),
-    ('loyer_a_jour', 'adhesion and loyer_a_jour is not null', 'loyer_a_jour'),
-    ('en_dette_entree', 'adhesion and dette_entree is not null', 'en_dette_entree'),
-    ('dette_resorbee', 'adhesion and en_dette_entree and dette_sortie is not null', 'dette_resorbee'),
-    ('dette_reduite', 'adhesion and en_dette_entree and dette_sortie is not null', 'dette_reduite'),
-    ('en_procedure', 'adhesion', 'en_procedure'),
-    ('expulsion_evitee', 'adhesion and en_procedure', 'expulsion_evitee'),
-    ('expulse', 'adhesion', 'expulse'),
-    ('maintien', 'adhesion', 'maintien'),
-    ('relogement', 'adhesion', 'relogement'),
-] -%}
+{%- set proportions = [] -%}
+{%- for indicateur, population, connu in indicateurs_menage() -%}
+    {%- do proportions.append((indicateur, dans_population(population, connu), indicateur)) -%}
+{%- endfor -%}
 {%- set montants = [
     ('gain_energie_eur', 'adhesion and gain_energie_eur is not null', 'gain_energie_eur'),
     ('dette_entree_eur', 'adhesion and en_dette_entree', 'dette_entree'),
