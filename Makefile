@@ -39,7 +39,7 @@ $(INSTALL_SPARK): pyproject.toml
 spark: ## Construit la démonstration sur Spark local (Java, dbt-spark) et compare chaque table à DuckDB
 	.ci/paquets-systeme spark
 	$(MAKE) --no-print-directory $(INSTALL_SPARK)
-	$(VENV_SPARK)/bin/python -m capitalisation.spark
+	timeout --signal=INT --kill-after=60 40m $(VENV_SPARK)/bin/python -m capitalisation.spark
 
 bench: $(INSTALL) ## Mesure temps et mémoire par étape (10 000 à 1 000 000 ménages) et la couverture des intervalles
 	$(CLI) bench $(if $(MENAGES),--menages $(MENAGES),)

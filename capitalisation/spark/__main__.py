@@ -103,6 +103,9 @@ def main(argv: list[str] | None = None) -> int:
     except ErreurUtilisateur as erreur:
         print(f"Erreur : {erreur}", file=sys.stderr)
         return erreur.code_sortie
+    except KeyboardInterrupt:
+        print("Interrompu : la comparaison Spark / DuckDB n'a pas abouti.", file=sys.stderr)
+        return 130
     duree = time.monotonic() - debut
     if differences:
         print(f"Spark et DuckDB diffèrent ({len(differences)} différence(s)) :", file=sys.stderr)
