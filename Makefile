@@ -23,9 +23,13 @@ $(INSTALL): pyproject.toml
 
 installer: $(INSTALL) ## Crée l'environnement virtuel .venv et installe les dépendances
 
-demo: $(INSTALL) ## Écrit les livraisons de démonstration et exécute toute la chaîne
-	$(CLI) demo
-	$(CLI) run
+# The demo has its own folders (parametres.toml, [demo]): never exports/, the real deliveries.
+DEMO_EXPORTS  := demo/exports
+DEMO_ENTREPOT := demo/warehouse/capitalisation.duckdb
+
+demo: $(INSTALL) ## Écrit les livraisons de démonstration dans demo/ et y exécute toute la chaîne
+	$(CLI) demo --exports $(DEMO_EXPORTS)
+	$(CLI) run --exports $(DEMO_EXPORTS) --warehouse $(DEMO_ENTREPOT)
 
 test: $(INSTALL) ## Installe puis lance toute la suite de tests
 	$(VENV)/bin/pytest -n 2 --dist loadfile
@@ -48,5 +52,7 @@ bench: $(INSTALL) ## Mesure temps et mémoire par étape (10 000 à 1 000 000 m�
 lint: $(INSTALL) ## Vérifie le style du code Python
 	$(VENV)/bin/ruff check capitalisation tests
 
-clean: ## Supprime les produits de construction (entrepôt, exports, site)
-	rm -rf warehouse exports target logs reports/_site reports/.quarto
+# Never a delivery: exports/ (real deliveries), quarantaine/ (refused ones) and the demo's
+# deliveries stay; only what a run rebuilds goes.
+clean: ## Supprime les produits de construction (entrepôts, site) ; jamais une livraison
+	rm -rf warehouse demo/warehouse target logs reports/_site reports/.quarto

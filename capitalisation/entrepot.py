@@ -58,13 +58,15 @@ def construire(
     exclusion: str | None = None,
     variables: dict | None = None,
     progression=None,
+    total=None,
     cible: str | None = None,
 ) -> ResultatConstruction:
     """Run `dbt <commande>` into the DuckDB file `entrepot` over `landing`.
 
     `dossier_travail` receives dbt's target and logs (one per build, so that builds do
-    not share state). `progression(noeud)` is called as each node finishes. `cible` names
-    another target of profiles.yml (`spark`: see capitalisation/spark/).
+    not share state). `progression(noeud)` is called as each node finishes; `total(n)`
+    when dbt announces how many nodes it will run (once the project is parsed). `cible`
+    names another target of profiles.yml (`spark`: see capitalisation/spark/).
     """
     from dbt.cli.main import dbtRunner
 
@@ -90,7 +92,13 @@ def construire(
 
         arguments += ["--vars", json.dumps(variables)]
 
+    annonce = {"total": 0}
+
     def rappel(evenement):
+        nombre = getattr(evenement.data, "total", 0) or 0
+        if total is not None and nombre and nombre != annonce["total"]:
+            annonce["total"] = nombre
+            total(int(nombre))
         if progression is None:
             return
         nom = evenement.info.name

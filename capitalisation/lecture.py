@@ -454,7 +454,21 @@ def _classeur_en_csv(classeur: Path, dossier_tmp: Path) -> dict[str, Path]:
 
 
 def fichiers_livraison(livraison: Livraison, dossier_tmp: Path) -> dict[str, tuple[Path, str]]:
-    """table → (CSV path to read, name to cite in messages)."""
+    """table → (CSV path to read, name to cite in messages).
+
+    An entry named as a table's file (or as the workbook) that is not a regular file (a
+    folder, a pipe, a broken link) is refused: ignoring it would drop the table silently.
+    """
+    attendus = {contrat.CLASSEUR} | {f"{t}.csv" for t in contrat.TABLES}
+    pas_des_fichiers = sorted(
+        p.name for p in livraison.dossier.iterdir() if p.name.lower() in attendus and not p.is_file()
+    )
+    if pas_des_fichiers:
+        raise LivraisonIllisible(
+            f"{livraison.nom} : pas un fichier : " + ", ".join(pas_des_fichiers)
+            + " (un dossier ou un lien porte le nom d'une table du contrat : la table serait "
+            "perdue sans bruit, livrer un fichier CSV)."
+        )
     presents = {p.name.lower(): p for p in livraison.fichiers()}
     trouves: dict[str, tuple[Path, str]] = {}
     if contrat.CLASSEUR in presents:

@@ -22,8 +22,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from capitalisation import config, lecture
-from capitalisation.erreurs import ErreurUtilisateur
+from capitalisation import config, formats, lecture, travail
+from capitalisation.erreurs import ErreurUtilisateur, noter_changement
 from capitalisation.terminal import console, progression
 
 
@@ -262,8 +262,64 @@ STATUTS_AFFICHES = {
 }
 
 
-def afficher_bilans(bilans: list[BilanLivraison], rapports: Path) -> None:
-    """The deliveries of this run in a French table, then the reasons of each refusal."""
+def _lue_le(landing: Path, projet_id: str, date) -> str | None:
+    """When the landed copy of an extraction was read (from its manifest), in French."""
+    import datetime as dt
+
+    chemin = Path(landing) / "_livraisons" / f"{projet_id}__{date.isoformat()}.json"
+    try:
+        moment = dt.datetime.fromisoformat(json.loads(chemin.read_text(encoding="utf-8"))["lue_le"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return f"{formats.date_longue(moment.date())} à {moment:%H:%M}"
+
+
+def _extraction_landee(landing: Path, projet_id: str):
+    """The newest extraction of a project in the landing area (the one the warehouse uses)."""
+    import datetime as dt
+
+    dates = []
+    for parquet in (Path(landing) / "menages").glob(f"{projet_id}__*.parquet"):
+        try:
+            dates.append(dt.date.fromisoformat(parquet.stem.split("__", 1)[1]))
+        except ValueError:
+            continue
+    return max(dates, default=None)
+
+
+def extractions_en_usage(bilans: list[BilanLivraison], landing: Path) -> list[str]:
+    """For each project whose newest delivery was refused: which extraction the warehouse
+    uses instead, and why, in French (the same words the fiche uses)."""
+    par_projet: dict[str, list[BilanLivraison]] = {}
+    for bilan in bilans:
+        if bilan.livraison.projet_id and bilan.livraison.date_extraction:
+            par_projet.setdefault(bilan.livraison.projet_id, []).append(bilan)
+    phrases = []
+    for projet_id, liste in sorted(par_projet.items()):
+        refusees = sorted((b.livraison.date_extraction for b in liste if b.statut == "refusee"), reverse=True)
+        if not refusees:
+            continue
+        retenue = next((b.livraison.date_extraction for b in liste if b.statut in ("lue", "deja_lue")), None)
+        if retenue is not None and refusees[0] < retenue:
+            continue
+        en_usage = retenue or _extraction_landee(landing, projet_id)
+        refus = f"la livraison du {formats.date_longue(refusees[0])} a été refusée"
+        if en_usage is None:
+            phrases.append(f"{projet_id} : aucune extraction en usage ({refus}) ; le projet est absent "
+                           "de l'entrepôt")
+            continue
+        precision = ""
+        if en_usage == refusees[0]:
+            lue_le = _lue_le(landing, projet_id, en_usage)
+            precision = " (copie lue" + (f" le {lue_le}" if lue_le else "") + " ; ses fichiers ont changé depuis)"
+        phrases.append(f"{projet_id} : extraction du {formats.date_longue(en_usage)} en usage{precision} : "
+                       f"{refus}")
+    return phrases
+
+
+def afficher_bilans(bilans: list[BilanLivraison], rapports: Path, landing: Path | None = None) -> None:
+    """The deliveries of this run in a French table, the reasons of each refusal, then which
+    extraction each project whose newest delivery was refused keeps in use."""
     from rich.table import Table
     from rich.text import Text
 
@@ -284,6 +340,8 @@ def afficher_bilans(bilans: list[BilanLivraison], rapports: Path) -> None:
             console.print(f"  {raison}", markup=False, highlight=False)
     if any(b.statut == "refusee" for b in bilans):
         console.print(f"Rapports de validation : {rapports}", markup=False, highlight=False)
+    for phrase in extractions_en_usage(bilans, landing) if landing is not None else []:
+        console.print(f"[yellow]Extraction en usage[/yellow] {phrase}.", highlight=False)
 
 
 # --------------------------------------------------------------------------- build
@@ -313,16 +371,18 @@ def construire_entrepot(entrepot: Path, landing: Path, variables: dict | None = 
             reste.unlink(missing_ok=True)
         raise
     os.replace(nouveau, entrepot)
+    noter_changement("entrepot", f"l'entrepôt {entrepot} a été reconstruit et remplacé par cette exécution")
 
 
 def _dbt(fichier: Path, landing: Path, variables: dict, titre: str, selection=None, exclusion=None):
     from capitalisation import entrepot as dbt_entrepot
 
     with tempfile.TemporaryDirectory(prefix="dbt-") as travail, progression() as barre:
-        tache = barre.add_task(titre, total=None)
+        tache = barre.add_task(f"{titre} : lecture du projet dbt", total=None)
         resultat = dbt_entrepot.construire(
             fichier, landing, Path(travail), variables=variables, selection=selection,
             exclusion=exclusion, progression=lambda _noeud: barre.advance(tache),
+            total=lambda n: barre.update(tache, total=n, description=titre),
         )
     if not resultat.succes:
         raise dbt_entrepot.EchecConstruction(
@@ -376,13 +436,17 @@ def executer(
     Returns 1 when a delivery was refused (the warehouse is still built with the others).
     """
     exports, entrepot = Path(exports), Path(entrepot)
-    rapports = Path(rapports or config.RAPPORTS_VALIDATION)
+    sorties = config.sorties(entrepot)
+    rapports = Path(rapports or sorties.rapports)
+    quarantaine = Path(quarantaine or sorties.quarantaine)
     with verrou(entrepot):
         landing = dossier_landing(entrepot)
         nettoyer_restes(landing)
-        bilans = lire_livraisons(exports, landing, rapports, quarantaine)
+        # The deliveries' temporary copies stay beside the warehouse, in a private folder.
+        with travail.dossier_prive(entrepot.parent, f".{entrepot.name}.travail"):
+            bilans = lire_livraisons(exports, landing, rapports, quarantaine)
         journaliser(entrepot, bilans)
-        afficher_bilans(bilans, rapports)
+        afficher_bilans(bilans, rapports, landing)
         refusees = [b for b in bilans if b.statut == "refusee"]
         if not any(b.statut in ("lue", "deja_lue") for b in bilans):
             raise ErreurUtilisateur(
@@ -394,23 +458,25 @@ def executer(
 
         afficher_resume(entrepot)
         if fiches:
-            publier(entrepot)
-        controler_publication(entrepot, fiches)
+            publier(entrepot, sorties.site)
+        controler_publication(entrepot, fiches, sorties)
     return 1 if refusees else 0
 
 
-def publier(entrepot: Path) -> None:
-    """The fiches and the site (rendered apart, then swapped in: see publication/fiches.py)."""
+def publier(entrepot: Path, site: Path | None = None) -> None:
+    """The fiches and the site (rendered apart, then swapped in: see publication/fiches.py),
+    beside the warehouse they come from (`config.sorties`)."""
     from capitalisation.publication.fiches import rendre_fiches
 
-    rendre_fiches(entrepot, config.SITE)
+    rendre_fiches(entrepot, site or config.sorties(entrepot).site)
 
 
-def controler_publication(entrepot: Path, site: bool) -> None:
+def controler_publication(entrepot: Path, site: bool, sorties: config.Sorties | None = None) -> None:
     """The last word: no small cell in any published output (statistical secrecy)."""
     from capitalisation.publication.controle_secret import controler
 
-    dossiers = [config.EXPORTS_BENCHMARK] + ([config.SITE] if site else [])
+    sorties = sorties or config.sorties(entrepot)
+    dossiers = [sorties.benchmark] + ([sorties.site] if site else [])
     constats = controler(entrepot, [d for d in dossiers if d.exists()])
     if constats:
         raise ErreurUtilisateur(

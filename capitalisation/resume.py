@@ -71,6 +71,69 @@ def _effectif(k) -> str:
     return SECRET if pd.isna(k) else formats.nombre(k)
 
 
+# Below this width, one narrow table per project (the wide table would wrap its figures).
+LARGEUR_LARGE = 120
+
+
+def _publie(ligne: dict) -> str:
+    if pd.isna(ligne["valeur_publiee"]):
+        return ""
+    prefixe = {"au_moins": "≥ ", "au_plus": "≤ ", "dans_intervalle": "≈ "}.get(ligne["comparaison"], "")
+    if ligne["type_valeur"] == "proportion":
+        return prefixe + formats.pourcentage(ligne["valeur_publiee"])
+    return prefixe + formats.nombre(ligne["valeur_publiee"]) + " ménages"
+
+
+def _titre_projet(projet: str, effectifs: dict) -> str:
+    e = effectifs.get(projet, {})
+    return (f"{projet}\n{_effectif(e.get('menages_accompagnes', 0))} accompagnés"
+            f" / {_effectif(e.get('menages_orientes', 0))} orientés")
+
+
+def tableaux_resume(lignes: list[dict], effectifs: dict, largeur: int) -> list:
+    """The summary as rich renderables: one wide table, or a title and one narrow table per
+    project (below LARGEUR_LARGE columns, so that no figure is cut on a 80-column terminal)."""
+    from rich import box
+    from rich.text import Text
+
+    libelles = dict(INDICATEURS_RESUME)
+    lignes = sorted(lignes, key=lambda r: (r["projet_id"], list(libelles).index(r["indicateur"])))
+    titre = "Indicateurs recalculés à partir des livraisons (IC à 95 %, Wilson)"
+    if largeur >= LARGEUR_LARGE:
+        tableau = Table(title=titre)
+        for entete in ("Projet", "Indicateur", "k / n", "Recalculé", "IC 95 %", "Publié", "Statut"):
+            tableau.add_column(entete, justify="right" if entete in ("k / n", "Recalculé") else "left")
+        projet_precedent = None
+        for ligne in lignes:
+            projet = ligne["projet_id"]
+            if projet != projet_precedent and projet_precedent is not None:
+                tableau.add_section()
+            k_n, valeur, ic = _cellules(ligne)
+            publie = _publie(ligne)
+            statut = STATUTS.get(ligne["statut"], "") if publie else ""
+            tableau.add_row(_titre_projet(projet, effectifs) if projet != projet_precedent else "",
+                            libelles[ligne["indicateur"]], k_n, valeur, ic, publie, statut)
+            projet_precedent = projet
+        return [tableau]
+    tableaux = []
+    for projet in dict.fromkeys(r["projet_id"] for r in lignes):
+        tableau = Table(title=_titre_projet(projet, effectifs).replace("\n", " : "), box=box.SIMPLE_HEAD,
+                        padding=(0, 1), title_justify="left")
+        tableau.add_column("Indicateur", ratio=1, min_width=12, overflow="fold")
+        tableau.add_column("k / n", justify="right", no_wrap=True)
+        tableau.add_column("Valeur", justify="right", no_wrap=True)
+        tableau.add_column("IC 95 %", no_wrap=True)
+        tableau.add_column("Publié : constat", min_width=8)
+        for ligne in (r for r in lignes if r["projet_id"] == projet):
+            k_n, valeur, ic = _cellules(ligne)
+            publie = _publie(ligne)
+            if publie and ligne["statut"] in STATUTS:
+                publie = f"{publie} : {STATUTS[ligne['statut']]}"
+            tableau.add_row(libelles[ligne["indicateur"]], k_n, valeur, ic, publie)
+        tableaux.append(tableau)
+    return [Text(titre, style="italic"), *tableaux] if tableaux else []
+
+
 def afficher_resume(entrepot: Path) -> None:
     con = duckdb.connect(str(entrepot), read_only=True)
     try:
@@ -81,31 +144,5 @@ def afficher_resume(entrepot: Path) -> None:
         }
     finally:
         con.close()
-    libelles = dict(INDICATEURS_RESUME)
-    tableau = Table(title="Indicateurs recalculés à partir des livraisons (IC à 95 %, Wilson)")
-    for titre in ("Projet", "Indicateur", "k / n", "Recalculé", "IC 95 %", "Publié", "Statut"):
-        tableau.add_column(titre, justify="right" if titre in ("k / n", "Recalculé") else "left")
-    projet_precedent = None
-    for ligne in sorted(lignes, key=lambda r: (r["projet_id"], list(libelles).index(r["indicateur"]))):
-        projet = ligne["projet_id"]
-        if projet != projet_precedent and projet_precedent is not None:
-            tableau.add_section()
-        k_n, valeur, ic = _cellules(ligne)
-        publie = ""
-        if pd.notna(ligne["valeur_publiee"]):
-            prefixe = {"au_moins": "≥ ", "au_plus": "≤ ", "dans_intervalle": "≈ "}.get(ligne["comparaison"], "")
-            if ligne["type_valeur"] == "proportion":
-                publie = prefixe + formats.pourcentage(ligne["valeur_publiee"])
-            else:
-                publie = prefixe + formats.nombre(ligne["valeur_publiee"]) + " ménages"
-        statut = STATUTS.get(ligne["statut"], "") if publie else ""
-        titre_projet = ""
-        if projet != projet_precedent:
-            e = effectifs.get(projet, {})
-            titre_projet = (
-                f"{projet}\n{_effectif(e.get('menages_accompagnes', 0))} accompagnés"
-                f" / {_effectif(e.get('menages_orientes', 0))} orientés"
-            )
-        tableau.add_row(titre_projet, libelles[ligne["indicateur"]], k_n, valeur, ic, publie, statut)
-        projet_precedent = projet
-    sortie.print(tableau)
+    for tableau in tableaux_resume(lignes, effectifs, sortie.width):
+        sortie.print(tableau)

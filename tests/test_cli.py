@@ -54,7 +54,7 @@ def test_demo_puis_run_de_bout_en_bout(demo):
     finally:
         con.close()
     # the summary prints the same figure, in French, beside the published one
-    ligne = next(l for l in execution.stdout.splitlines() if "Loyer à jour" in l and "93" in l)
+    ligne = next(t for t in execution.stdout.splitlines() if "Loyer à jour" in t and "93" in t)
     assert f"{formats.nombre(k)} / {formats.nombre(n)}" in ligne
     assert formats.pourcentage(valeur) in ligne
     assert statuts["loyer_a_jour"] == "confirme"

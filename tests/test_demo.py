@@ -212,11 +212,8 @@ def indicateurs_projet(dossier: Path, projet: str, horizon: int | None = None) -
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory) -> tuple[Path, dict]:
     dossier = tmp_path_factory.mktemp("exports")
-    # stale content the generator must replace (its own project folders) or keep (the rest)
-    (dossier / "zero_expulsion" / "2001-01-31").mkdir(parents=True)
-    (dossier / "zero_expulsion" / "2001-01-31" / "menages.csv").write_text("périmé")
-    (dossier / "autre_projet").mkdir()
-    (dossier / "autre_projet" / "garder.txt").write_text("à garder")
+    # a previous demo with another seed: the generator replaces its own deliveries
+    generer_demo(dossier, GRAINE + 1)
     verite = generer_demo(dossier, GRAINE)
     return dossier, verite
 
@@ -236,8 +233,8 @@ def test_dossiers_et_fichiers(demo):
     dossier, verite = demo
     assert set(verite["projets"]) == set(EXTRACTIONS)
     assert json.loads((dossier / FICHIER_VERITE).read_text(encoding="utf-8")) == verite
-    assert (dossier / "autre_projet" / "garder.txt").exists()
-    assert not (dossier / "zero_expulsion" / "2001-01-31").exists()
+    assert sorted(p.name for p in dossier.iterdir() if not p.name.startswith(".")) == sorted(
+        [*EXTRACTIONS, FICHIER_VERITE])
     for projet, dates in EXTRACTIONS.items():
         assert sorted(p.name for p in (dossier / projet).iterdir()) == dates
         for date in dates:

@@ -295,7 +295,9 @@ def test_chiffre_publie_a_cote_du_recalcule(demo):
         assert len(table["rangees"]) == len(publies)
         for ligne in publies:
             ligne = donnees_fiche.comparable(ligne)  # on the published figure's own population
-            rangee = next(r for r in table["rangees"] if souple(r[0]).startswith(souple(ligne["libelle"])))
+            # the sentence, its period in brackets before its full stop (« … sur la période (2017–2019). »)
+            rangee = next(r for r in table["rangees"]
+                          if souple(r[0]).startswith(souple(ligne["libelle"]).rstrip(".")))
             secrets = set(filter(None, ligne["cellules_secretes"].split(",")))
             symbole = libelles.SYMBOLES_COMPARAISON.get(ligne["comparaison"], "")
             if ligne["type_valeur"] == "proportion":

@@ -119,7 +119,7 @@ def test_classeur_xlsx(tmp_path):
     date = classeur.add_format({"num_format": "dd/mm/yyyy"})
     feuilles = {
         "menages": [ENTETE_MENAGES.split(";"), MENAGE_2.split(";")],
-        "comptes_mensuels": [l.split(",") for l in COMPTES.strip().splitlines()[:2]],
+        "comptes_mensuels": [t.split(",") for t in COMPTES.strip().splitlines()[:2]],
         "evenements": [["menage_id", "projet_id", "date", "type_evenement"],
                        ["a2", "declic", dt.datetime(2019, 3, 4), "assignation"]],
         "contacts": [["menage_id", "projet_id", "date", "type_contact", "honore", "intervenant"]],
@@ -148,7 +148,7 @@ def test_la_plus_recente_extraction_est_en_usage(tmp_path):
     livraisons = lecture.trouver_livraisons(tmp_path / "exports")
     assert len(livraisons) == 3
     en_usage = lecture.livraisons_en_usage(livraisons)
-    assert [(l.projet_id, l.date_extraction.isoformat()) for l in en_usage] == [
+    assert [(x.projet_id, x.date_extraction.isoformat()) for x in en_usage] == [
         ("declic", "2019-12-31"), ("solide_r", "2014-01-31"),
     ]
 

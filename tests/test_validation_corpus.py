@@ -39,10 +39,12 @@ MARTS_COMPARES = ("fct_indicateurs_menage", "fct_panel_mensuel", "fct_indicateur
 
 
 def environnement(racine: Path) -> dict[str, str]:
-    """Settings of a run confined to `racine`: reports and quarantine outside the warehouse folder."""
+    """Settings of a run confined to `racine`: reports and quarantine outside the warehouse folder
+    (they are the configured warehouse's: another warehouse keeps its outputs beside it)."""
     parametres = racine / "parametres.toml"
     parametres.write_text(
         "[chemins]\n"
+        f'entrepot = "{racine / "entrepot" / "capitalisation.duckdb"}"\n'
         f'rapports_validation = "{racine / "rapports"}"\n'
         f'quarantaine = "{racine / "quarantaine"}"\n',
         encoding="utf-8",

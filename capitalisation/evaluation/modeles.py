@@ -333,7 +333,7 @@ def ajuster_logit_firth(y: np.ndarray, z: np.ndarray, max_iterations: int = 100,
     p, w, info, penalise = etat(beta)
     converge = False
     iteration = 0
-    for iteration in range(1, max_iterations + 1):
+    for iteration in range(1, max_iterations + 1):  # noqa: B007 - returned after the loop
         inverse = np.linalg.pinv(info)
         levier = w * np.einsum("ij,jk,ik->i", z, inverse, z)
         score = z.T @ (y - p + levier * (0.5 - p))

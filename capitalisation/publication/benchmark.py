@@ -100,15 +100,10 @@ def _lettres(rang: int) -> str:
 
 
 def _connexion(entrepot: Path):
-    import duckdb
+    """Read-only, through the one connection rule of the published outputs (publie.connecter)."""
+    from capitalisation.publication.publie import connecter
 
-    if not Path(entrepot).exists():
-        raise ErreurUtilisateur(
-            f"entrepôt introuvable : {entrepot}. Lancez d'abord `capitalisation run`.")
-    try:
-        return duckdb.connect(str(entrepot), read_only=True)
-    except duckdb.Error as erreur:
-        raise ErreurUtilisateur(f"l'entrepôt {entrepot} ne peut pas être ouvert ({erreur}).") from None
+    return connecter(entrepot)
 
 
 def lire_vue(entrepot: Path, bailleur: str | None = None, sel: str | None = None) -> Vue:

@@ -100,6 +100,8 @@ class Fiche:
     survie: pd.DataFrame
     bailleurs: dict = None
     figures: Path = Path("figures")
+    livraison: dict | None = None  # pub_livraisons_projet: the extraction in use, and why
+    titres_sources: dict = None  # seed sources_publiees: document → title cited
 
     # ------------------------------------------------------------------ loading
 
@@ -113,6 +115,8 @@ class Fiche:
             effectifs = lignes(lire(con, "pub_effectifs_projet", projet_id))
             couts = lignes(lire(con, "pub_couts_projet", projet_id))
             bailleurs = {r["bailleur_id"]: r["nom"] for r in lignes(lire(con, "bailleurs"))}
+            livraison = lignes(lire(con, "pub_livraisons_projet", projet_id))
+            titres = {r["source"]: r["titre"] for r in lignes(lire(con, "sources_publiees"))}
             donnees = {
                 "indicateurs": lire(con, "pub_indicateurs_projet", projet_id),
                 "reconciliation": lire(con, "pub_reconciliation", projet_id),
@@ -131,6 +135,8 @@ class Fiche:
             couts=couts[0] if couts else None,
             bailleurs=bailleurs,
             figures=Path(figures),
+            livraison=livraison[0] if livraison else None,
+            titres_sources=titres,
             **donnees,
         )
 
@@ -280,7 +286,8 @@ class Fiche:
             texte += liste(elements)
             texte += (f"Les montants viennent du catalogue des projets{NBSP}; le coût par ménage rapporte le "
                       "budget annuel au nombre moyen de ménages accompagnés chaque année, le coût par "
-                      "expulsion évitée rapporte le budget de toute la période aux expulsions évitées "
+                      "expulsion évitée rapporte le budget des mois que dure le projet (budget annuel "
+                      "multiplié par le nombre de mois, divisé par douze) aux expulsions évitées "
                       "recalculées.\n\n")
         return texte
 
@@ -292,8 +299,10 @@ class Fiche:
         evitees = c.get("expulsions_evitees")
         if formats.manquant(evitees) or evitees == 0:
             return libelle + "non calculable (aucune expulsion évitée recensée dans les données)"
+        mois = c.get("mois_projet")
+        duree = "" if formats.manquant(mois) else f" en {formats.nombre(mois)} mois"
         return (libelle + formats.euros(c.get("cout_par_expulsion_evitee"))
-                + f" ({formats.nombre(evitees)} expulsions évitées)")
+                + f" ({formats.nombre(evitees)} expulsions évitées{duree})")
 
     # ------------------------------------------------------------------ results
 
@@ -421,9 +430,8 @@ class Fiche:
         for ligne in lignes(self.reconciliation):
             c = comparable(ligne)
             libelle = typographie(echapper(str(ligne.get("libelle") or libelles.indicateur(ligne["indicateur"]))))
-            periode = ligne.get("periode")
             rangees.append([
-                libelle + (f" ({echapper(periode)})" if periode else ""),
+                avec_periode(libelle, ligne.get("periode")),
                 population(c) or "–",
                 valeur_publiee(c), recalcule(c, secrets_indicateurs) if c.get("verdict") != "non_testable"
                 or not formats.manquant(c.get("valeur_recalculee")) else "–", statut(c)])
@@ -736,14 +744,30 @@ class Fiche:
     def contacts(self) -> str:
         return liste([typographie(echapper(str(c))) for c in self.narratif.get("contacts") or []])
 
+    def extraction_en_usage(self) -> str:
+        """Why the extraction in use is not the project's newest delivery, when it is not."""
+        livraison = self.livraison or {}
+        refusee = date_cellule(livraison.get("date_livraison_refusee"))
+        en_usage = date_cellule(livraison.get("date_extraction_en_usage")) or self.date_extraction
+        if not refusee or not en_usage:
+            return ""
+        texte = f"{NBSP}; extraction du {formats.date_longue(en_usage)} en usage"
+        lue_le = date_cellule(livraison.get("lue_le"))
+        if refusee == en_usage and lue_le:
+            texte += f" (copie lue le {formats.date_longue(lue_le)})"
+        return texte + f"{NBSP}: la livraison du {formats.date_longue(refusee)} a été refusée par la validation"
+
     def sources(self) -> str:
         extraction = self.date_extraction
-        sources = sorted({str(s) for s in self.reconciliation.get("source", pd.Series(dtype=str)).dropna()})
+        titres = self.titres_sources or {}
+        sources = sorted({str(titres.get(s) or s)
+                          for s in self.reconciliation.get("source", pd.Series(dtype=str)).dropna()})
         texte = ("\n---\n\n*Sources" + NBSP + ": livraison anonymisée du projet"
                  + (f" extraite le {formats.date_longue(extraction)}" if extraction else "")
                  + ", recalculée dans l'entrepôt de capitalisation du programme")
+        texte += self.extraction_en_usage()
         if sources:
-            texte += f"{NBSP}; chiffres publiés{NBSP}: " + ", ".join(echapper(s) for s in sources)
+            texte += f"{NBSP}; chiffres publiés{NBSP}: " + f"{NBSP}; ".join(typographie(echapper(s)) for s in sources)
         texte += (". Les effectifs et les proportions sous les seuils du secret statistique ne sont pas "
                   f"publiés ({guillemets(SECRET)}).*\n")
         return texte
@@ -793,6 +817,17 @@ def _effectif(valeur) -> str:
     if formats.manquant(valeur):
         return "–"
     return formats.nombre(valeur, 0 if float(valeur) == int(float(valeur)) else 1)
+
+
+def avec_periode(libelle: str, periode) -> str:
+    """« … sur la période (2017–2019). »: the period inside the sentence, before its full stop."""
+    if not periode:
+        return libelle
+    corps = libelle.rstrip()
+    fin = ""
+    if corps.endswith((".", "!", "?", "…")):
+        corps, fin = corps[:-1].rstrip(), corps[-1]
+    return f"{corps} ({typographie(echapper(str(periode).replace('-', '–')))}){fin}"
 
 
 def valeur_publiee(ligne: dict) -> str:

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from capitalisation import __version__, config, formats
-from capitalisation.erreurs import ErreurUtilisateur
+from capitalisation.erreurs import ErreurUtilisateur, noter_changement
 from capitalisation.formats import ESPACE_INSECABLE as NBSP
 from capitalisation.publication import rendu, site
 from capitalisation.publication.publie import connecter, tables_publiees
@@ -46,7 +46,7 @@ _RACINE_PAQUET = Path(__file__).resolve().parent.parent
 CODE_FICHE = (
     "publication/fiches.py", "publication/rendu.py", "publication/site.py",
     "publication/donnees_fiche.py", "publication/publie.py", "publication/libelles.py",
-    "publication/graphiques_fiche.py", "publication/secret.py", "formats.py",
+    "publication/graphiques_fiche.py", "publication/secret.py", "publication/modeles.py", "formats.py",
     "evaluation/graphiques.py", "evaluation/moteur.py", "evaluation/entrepot.py",
 )
 
@@ -96,8 +96,28 @@ def _sha_fichier(chemin: Path) -> str:
 def empreinte_code(sources: Path) -> str:
     """The version of the code and style that write a fiche."""
     fichiers = [_RACINE_PAQUET / f for f in CODE_FICHE]
-    fichiers += sorted(Path(sources).glob("*.css"))
+    fichiers += sorted(Path(sources).glob("*.css")) + sorted(Path(sources).glob("modeles/*"))
     return _sha(__version__, *(f"{f.name}:{_sha_fichier(f)}" for f in fichiers))
+
+
+# Doubles are compared to this many significant digits: a build may sum in another order
+# and change the last digit, which no fiche shows; the fingerprint must not see it either.
+CHIFFRES_SIGNIFICATIFS = 10
+
+
+def canonique(valeur):
+    """A cell as the fingerprint sees it: doubles rounded, NaN as one value, recursively."""
+    if isinstance(valeur, float):
+        return "nan" if valeur != valeur else float(f"{valeur:.{CHIFFRES_SIGNIFICATIFS}g}") + 0.0
+    if isinstance(valeur, (list, tuple)):
+        return tuple(canonique(v) for v in valeur)
+    if isinstance(valeur, dict):
+        return tuple(sorted((k, canonique(v)) for k, v in valeur.items()))
+    return valeur
+
+
+def _rangees(con, requete: str, parametres=()) -> list:
+    return [canonique(r) for r in con.execute(requete, list(parametres)).fetchall()]
 
 
 def empreinte_donnees(con, projet_id: str) -> str:
@@ -109,8 +129,7 @@ def empreinte_donnees(con, projet_id: str) -> str:
             "and table_name = ? order by ordinal_position", [table]).fetchall()]
         if "projet_id" not in colonnes:
             continue
-        rangees = con.execute(f'select * from "{table}" where projet_id = ? order by all',
-                              [projet_id]).fetchall()
+        rangees = _rangees(con, f'select * from "{table}" where projet_id = ? order by all', [projet_id])
         morceaux.append(repr((table, colonnes, rangees)))
     return _sha(*morceaux)
 
@@ -144,7 +163,7 @@ def empreintes_pages_site(entrepot: Path, sources: Path, pages, etat: dict, quar
     the code (for the benchmark page, every module of the publication package)."""
     con = connecter(entrepot)
     try:
-        donnees = _sha(*(repr((t, con.execute(f'select * from "{t}" order by all').fetchall()))
+        donnees = _sha(*(repr((t, _rangees(con, f'select * from "{t}" order by all')))
                          for t in tables_publiees(con)))
     finally:
         con.close()
@@ -221,6 +240,32 @@ PRECHARGES = ["capitalisation.publication.rendu", "capitalisation.publication.do
               "pandas", "duckdb", "yaml"]
 
 
+def mourir_avec_le_lanceur(pid: int) -> None:
+    """In a worker: exit as soon as the command's process `pid` is gone, even by kill -9.
+
+    The workers are forked by the fork server, which lives as long as they do: so each
+    worker watches the command's process itself (a pidfd, else a poll each second) and exits
+    when it ends; its own children (pandoc) are killed by the kernel then (rendu.py)."""
+    import select
+    import threading
+
+    from capitalisation.travail import processus_vivant
+
+    def surveiller() -> None:
+        try:
+            descripteur = os.pidfd_open(pid)
+        except (AttributeError, OSError):
+            descripteur = None
+        if descripteur is not None:
+            select.select([descripteur], [], [])
+        else:
+            while processus_vivant(pid):
+                time.sleep(1)
+        os._exit(1)
+
+    threading.Thread(target=surveiller, name="surveillance-du-lanceur", daemon=True).start()
+
+
 def _contexte():
     """Worker processes from a clean fork server (no thread of this process is inherited)."""
     try:
@@ -238,7 +283,8 @@ def _executer(taches: list[Tache], travailleurs: int, barre, tache_barre) -> dic
         return resultats
     contexte = _contexte()
     with ProcessPoolExecutor(max_workers=max(1, min(travailleurs, len(taches))),
-                             mp_context=contexte) as pool:
+                             mp_context=contexte, initializer=mourir_avec_le_lanceur,
+                             initargs=(os.getpid(),)) as pool:
         futurs = {pool.submit(executer_tache, t): t for t in taches}
         try:
             for futur in as_completed(futurs):
@@ -301,7 +347,7 @@ def rendre_fiches(entrepot, sortie=None, formats_demandes=FORMATS_DEFAUT, projet
     """
     debut = time.monotonic()
     entrepot = Path(entrepot)
-    sortie = Path(sortie or config.SITE)
+    sortie = Path(sortie or config.sorties(entrepot).site)
     sources = Path(sources or site.DOSSIER_RAPPORTS)
     narratifs = Path(narratifs or sources / "narratifs")
     formats = _formats(formats_demandes)
@@ -457,6 +503,7 @@ def rendre_fiches(entrepot, sortie=None, formats_demandes=FORMATS_DEFAUT, projet
         site.ecrire_icone(nouveau_site / "favicon.ico")
         _ecrire_json(nouveau_site / site.MANIFESTE, manifeste)
         site.publier_site(nouveau_site, sortie)
+        noter_changement("site", f"le site {sortie} a été publié")
     finally:
         shutil.rmtree(construction, ignore_errors=True)
     bilan.duree = time.monotonic() - debut

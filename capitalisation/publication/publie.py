@@ -21,7 +21,7 @@ from capitalisation.formats import ESPACE_INSECABLE as NBSP
 from capitalisation.publication.secret import SECRET
 
 # The seeds that published outputs may read besides the pub_ tables.
-SEEDS = ("projets", "bailleurs", "resultats_publies")
+SEEDS = ("projets", "bailleurs", "resultats_publies", "sources_publiees")
 
 # A NULL cell is secret when its own column, or a column it is derived from, is listed
 # in `cellules_secretes` (an interval is secret with its value, a p-value with its estimate).
@@ -45,10 +45,21 @@ LIBELLE_SECRET = "secret statistique"
 
 
 def connecter(entrepot: str | Path) -> duckdb.DuckDBPyConnection:
+    """A read-only connection; a missing or damaged warehouse is a French error."""
     entrepot = Path(entrepot)
     if not entrepot.exists():
         raise ErreurUtilisateur(f"entrepôt introuvable : {entrepot} (lancer d'abord « capitalisation run »).")
-    return duckdb.connect(str(entrepot), read_only=True)
+    if not entrepot.is_file():
+        raise ErreurUtilisateur(f"{entrepot} n'est pas un fichier d'entrepôt DuckDB (c'est un dossier).")
+    try:
+        con = duckdb.connect(str(entrepot), read_only=True)
+        con.execute("select count(*) from information_schema.tables").fetchone()
+    except duckdb.Error:
+        raise ErreurUtilisateur(
+            f"l'entrepôt {entrepot} est illisible (fichier endommagé, tronqué ou qui n'est pas un "
+            "entrepôt DuckDB) : reconstruisez-le avec « capitalisation run »."
+        ) from None
+    return con
 
 
 def tables_publiees(con: duckdb.DuckDBPyConnection) -> list[str]:

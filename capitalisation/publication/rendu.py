@@ -57,6 +57,17 @@ end
 """
 
 
+# Added to every PDF's Typst preamble (after the document's own header-includes): a table
+# that fits on a page is never split, so that its caption and header row never stay alone
+# at the foot of a page; a longer one breaks, its header row repeated on each page.
+GABARIT_TYPST = """// Tables: kept whole when they fit on a page (header rows stay with their rows).
+#show figure.where(kind: table): it => layout(region => {
+  let hauteur = measure(it, width: region.width).height
+  block(breakable: hauteur > region.height, width: 100%, it)
+})
+"""
+
+
 class ErreurRendu(ErreurUtilisateur):
     """A document that could not be rendered (a cell failed, pandoc or Typst refused it)."""
 
@@ -369,9 +380,23 @@ def _options_format(entete: dict, format_: str) -> dict:
     return dict(options) if isinstance(options, dict) else {}
 
 
+def mourir_avec_le_parent() -> None:
+    """In a child program (pandoc, quarto): killed by the kernel when its parent dies."""
+    import ctypes
+    import signal
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+_ENFANT = {"preexec_fn": mourir_avec_le_parent} if sys.platform.startswith("linux") else {}
+
+
 def _lancer_pandoc(arguments: list[str], dossier: Path, quoi: str) -> None:
     resultat = subprocess.run([pandoc(), *arguments], cwd=dossier, capture_output=True,
-                              text=True, check=False)
+                              text=True, check=False, **_ENFANT)
     if resultat.returncode != 0:
         raise ErreurRendu(f"pandoc a refusé {quoi} : {resultat.stderr.strip()[:2000]}")
 
@@ -385,6 +410,9 @@ def convertir(markdown: Path, format_: str, sortie: Path, entete: dict,
     metadonnees = {k: v for k, v in options.items()
                    if k not in ("toc", "toc-depth", "css", "embed-resources", "reference-doc",
                                 "include-before-body")}
+    if format_ == "pdf":  # the document's own preamble first, then the common rules
+        metadonnees["header-includes"] = [*_liste(metadonnees.get("header-includes")),
+                                          f"```{{=typst}}\n{GABARIT_TYPST}```\n"]
     fichier_meta = dossier / f".{markdown.stem}.{format_}.meta.yml"
     fichier_meta.write_text(yaml.safe_dump(metadonnees, allow_unicode=True), encoding="utf-8")
     filtre = dossier / ".alt_figures.lua"
@@ -472,7 +500,7 @@ def rendre_avec_quarto(document: Path, formats: list[str], params: dict,
         if format_ == "html" and avant_corps:
             commande += ["-M", f"include-before-body:{avant_corps}"]
         resultat = subprocess.run(commande, cwd=document.parent, capture_output=True, text=True,
-                                  env=environnement, check=False)
+                                  env=environnement, check=False, **_ENFANT)
         sortie = document.with_suffix("." + format_)
         if resultat.returncode != 0 or not sortie.exists():
             raise ErreurRendu(f"quarto n'a pas pu rendre {document.name} en {format_} : "

@@ -205,6 +205,7 @@ _LIBELLES_LECTURE = (
     ("sans séparateur", "ligne d'en-tête sans séparateur (fichier vide ou tronqué ?)"),
     ("structure CSV illisible", "structure CSV illisible (séparateurs mélangés, guillemet non fermé ou fichier tronqué)"),
     ("manquant(e)s", "fichier ou feuille manquant"),
+    ("pas un fichier", "pas un fichier (un dossier ou un lien porte le nom d'une table)"),
     ("classeur illisible", "classeur illisible"),
 )
 
@@ -236,6 +237,8 @@ def echecs_lecture(message: str, fichier: str, table: str | None) -> list[Echec]
         colonnes, cites = None, nom_court
         if ":" in partie and partie.startswith("colonnes "):
             colonnes = partie.split(":", 1)[1].split("(")[0].strip()
+        elif partie.startswith("pas un fichier :"):  # folders named as tables: cite them
+            cites = partie.split(":", 1)[1].split("(")[0].strip()
         elif "manquant(e)s :" in partie:  # missing files or sheets: cite them
             manquants = partie.split(":", 1)[1].strip()
             if partie.startswith("feuilles"):

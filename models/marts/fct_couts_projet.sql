@@ -1,7 +1,9 @@
 {#-
     Costs from the project catalogue: cost per accompanied household and year
     (budget_annuel / households accompanied during that calendar year, averaged over the
-    project's years) and cost per eviction avoided (budget over the period / evictions avoided).
+    project's years) and cost per eviction avoided (budget over the project's own months,
+    budget_annuel × mois_projet / 12, over the evictions avoided: a project of 37 months
+    from June to June is not four calendar years).
 -#}
 with
 
@@ -72,6 +74,15 @@ par_projet as (
 
 ),
 
+mois as (
+
+    select
+        projet_id,
+        {{ dbt.datediff('date_debut', dbt.dateadd('day', 1, 'date_fin'), 'month') }} as mois_projet
+    from projets
+
+),
+
 final as (
 
     select
@@ -81,15 +92,22 @@ final as (
         cast(projets.financement_fnavdl as double) / nullif(cast(projets.budget_annuel as double), 0)
             as part_fnavdl,
         par_projet.annees,
+        cast(mois.mois_projet as integer) as mois_projet,
         par_projet.menages_accompagnes_par_an,
         cast(projets.budget_annuel / nullif(par_projet.menages_accompagnes_par_an, 0) as decimal(14, 2))
             as cout_par_menage_an,
         cast(evitees.k as integer) as expulsions_evitees,
-        cast(projets.budget_annuel * par_projet.annees / nullif(evitees.k, 0) as decimal(14, 2))
-            as cout_par_expulsion_evitee
+        cast(
+            projets.budget_annuel
+            * mois.mois_projet
+            / nullif(12 * evitees.k, 0)
+            as decimal(14, 2)
+        ) as cout_par_expulsion_evitee
     from projets
     left join par_projet
         on projets.projet_id = par_projet.projet_id
+    left join mois
+        on projets.projet_id = mois.projet_id
     left join indicateurs as evitees
         on projets.projet_id = evitees.projet_id
         and evitees.indicateur = 'expulsion_evitee'

@@ -39,6 +39,7 @@ final as (
         financement_fnavdl,
         part_fnavdl,
         annees,
+        mois_projet,
         {{ masquer('menages_accompagnes_par_an', 'par_an_secret') }} as menages_accompagnes_par_an,
         {{ masquer('cout_par_menage_an', 'par_an_secret') }} as cout_par_menage_an,
         {{ masquer('expulsions_evitees', 'evitees_secretes') }} as expulsions_evitees,
