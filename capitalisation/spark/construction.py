@@ -72,7 +72,7 @@ def session(dossier: Path, maitre: str = "local[2]"):
     # Timestamps without a zone (the journal's) read and come back as written.
     os.environ["TZ"] = "UTC"
     time.tzset()
-    return (
+    spark = (
         SparkSession.builder.master(maitre)
         .appName("capitalisation")
         .enableHiveSupport()
@@ -88,6 +88,8 @@ def session(dossier: Path, maitre: str = "local[2]"):
         .config("spark.sql.legacy.createHiveTableByDefault", "false")
         .getOrCreate()
     )
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark
 
 
 def declarer_sources(spark, landing: Path, journal: Path) -> None:
