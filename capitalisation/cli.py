@@ -319,6 +319,10 @@ def construire_parseur() -> argparse.ArgumentParser:
                    help=f"dossier de travail (défaut : {_court(config.DOSSIER_BENCH)})")
     p.add_argument("--garder", action="store_true",
                    help="garde les livraisons, l'atterrissage et l'entrepôt générés (défaut : effacés)")
+    p.add_argument("--jusqu-a-l-entrepot", action="store_true",
+                   help="ne mesure que lecture, validation et dbt (sans comparaisons, publication ni fiches)")
+    p.add_argument("--lignes-livraison", default=None,
+                   help="tailles d'une livraison seule, en lignes de compte (défaut : 10000,100000,1000000,3000000)")
     p.set_defaults(func=_cmd_bench)
     return parseur
 

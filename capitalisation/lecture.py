@@ -17,6 +17,7 @@ from __future__ import annotations
 import codecs
 import csv as csv_module
 import datetime as dt
+import hashlib
 import os
 import re
 import shutil
@@ -28,13 +29,27 @@ from pathlib import Path
 import duckdb
 
 from capitalisation import contrat
-from capitalisation.erreurs import LivraisonIllisible
+from capitalisation.erreurs import ErreurUtilisateur, LivraisonIllisible
 
 MOTIF_PROJET = re.compile(r"^[a-z0-9_]{1,64}$")
 MOTIF_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 TAILLE_BLOC = 1 << 20
 LIGNES_CITEES = 10
 MEMOIRE_DUCKDB = "3GB"  # beyond it DuckDB spills to disk: a large delivery streams through
+
+
+def regler_connexion(con: duckdb.DuckDBPyConnection, dossier_tmp: Path | None = None, part: int = 1) -> None:
+    """Memory limit (and spill folder) of one DuckDB connection; when `part` connections
+    work at once (one worker per core), each gets its share of the memory and of the cores."""
+    if dossier_tmp is not None:
+        con.execute(f"set temp_directory = '{Path(dossier_tmp) / 'duckdb'}'")
+    if part <= 1:
+        con.execute(f"set memory_limit = '{MEMOIRE_DUCKDB}'")
+        return
+    unites = {"KB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12}
+    nombre, unite = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([KMGT]B)", MEMOIRE_DUCKDB.strip().upper()).groups()
+    con.execute(f"set memory_limit = '{int(float(nombre) * unites[unite] / part / 1e6)}MB'")
+    con.execute(f"set threads = {max(1, (os.cpu_count() or 1) // part)}")
 
 
 @dataclass(frozen=True)
@@ -136,8 +151,23 @@ def normaliser_nom(nom: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", nom).strip("_")
 
 
+def nom_citable(entete: str, position: int) -> str:
+    """A delivered header as messages and reports may cite it: its name, or its position
+    (« colonne n° 7 ») when the header is empty or itself looks like personal data."""
+    from capitalisation.validation.donnees_personnelles import en_tete_suspect
+
+    nom = normaliser_nom(entete)
+    if not nom or en_tete_suspect(entete):
+        return f"colonne n° {position}"
+    return nom
+
+
 def correspondance_colonnes(table: contrat.Table, entetes: list[str], fichier: str) -> list[str]:
-    """Map each delivered header to a contract column; refuse missing, duplicated or extra ones."""
+    """Map each delivered header to a contract column; refuse missing, duplicated or extra ones.
+
+    A header out of the contract may itself be personal data (an e-mail address written
+    where a column name was expected): it is cited by its position, never by its text.
+    """
     normalises = [normaliser_nom(e) for e in entetes]
     attendues = set(table.noms_colonnes)
     autorisees = set(contrat.COLONNES_AUTORISEES.get(table.nom, ()))
@@ -145,10 +175,10 @@ def correspondance_colonnes(table: contrat.Table, entetes: list[str], fichier: s
     doubles, inconnues = [], []
     for position, nom in enumerate(normalises, start=1):
         if nom in vus:
-            doubles.append(nom)
+            doubles.append(nom if nom in attendues else nom_citable(entetes[position - 1], position))
         vus.add(nom)
         if nom not in attendues and nom not in autorisees:
-            inconnues.append(f"colonne {position}" if not nom else nom)
+            inconnues.append(nom_citable(entetes[position - 1], position))
     manquantes = [c for c in table.noms_colonnes if c not in vus and not (
         table.colonne(c).nullable and table.colonne(c).defaut is not None)]
     problemes = []
@@ -167,6 +197,96 @@ def correspondance_colonnes(table: contrat.Table, entetes: list[str], fichier: s
 
 
 # --------------------------------------------------------------------------- CSV files
+
+
+@dataclass(frozen=True)
+class Examen:
+    """What one pass over a delivered file's bytes tells: its SHA-256, its encoding (or why
+    it has none we read), and its physical lines holding something (header included)."""
+
+    sha256: str
+    encodage: str | None
+    refus: str | None
+    lignes_non_vides: int
+
+
+_NON_CP1252 = re.compile(rb"[\x81\x8d\x8f\x90\x9d]")  # the five bytes Windows-1252 leaves undefined
+_BLANCS = b" \t\r\xef\xbb\xbf"
+_LIGNE_BLANCHE = re.compile(rb"(?m)^[ \t\r\xef\xbb\xbf]*\n")
+_EXAMENS: dict[tuple, Examen] = {}
+
+
+_DEBUT_BLANC = re.compile(rb"\n[\n \t\r\xef]")
+
+
+def _lignes_blanches(morceau: bytes) -> int:
+    """Blank lines in `morceau` (whole lines, each ending with a newline); fast when none."""
+    if morceau[:1] not in (b"\n", b" ", b"\t", b"\r", b"\xef") and not _DEBUT_BLANC.search(morceau):
+        return 0
+    return len(_LIGNE_BLANCHE.findall(morceau))
+
+
+def examiner_fichier(chemin: Path) -> Examen:
+    """Hash, encoding check and line count in a single streaming pass over the file
+    (remembered while the file is unchanged: size and modification time)."""
+    etat = chemin.stat()
+    cle = (str(chemin), etat.st_size, etat.st_mtime_ns, etat.st_ino)
+    if cle in _EXAMENS:
+        return _EXAMENS[cle]
+    h = hashlib.sha256()
+    refus = None
+    utf8 = codecs.getincrementaldecoder("utf-8")()
+    utf8_ok, cp1252_ok = True, True  # Windows-1252 checked only if UTF-8 fails
+    lignes, reste, debut = 0, b"", True
+    with open(chemin, "rb") as flux:
+        while bloc := flux.read(TAILLE_BLOC):
+            h.update(bloc)
+            if debut:
+                debut = False
+                if bloc[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+                    refus = "utf16"
+            if refus is None and b"\x00" in bloc:
+                refus = "binaire"
+            if utf8_ok:
+                try:
+                    utf8.decode(bloc)
+                except UnicodeDecodeError:
+                    utf8_ok = False
+            fin = bloc.rfind(b"\n")
+            if fin < 0:
+                reste += bloc
+                continue
+            entieres = reste + bloc[: fin + 1]
+            lignes += entieres.count(b"\n") - _lignes_blanches(entieres)
+            reste = bloc[fin + 1:]
+    if utf8_ok:
+        try:
+            utf8.decode(b"", final=True)
+        except UnicodeDecodeError:
+            utf8_ok = False
+    if reste.strip(_BLANCS):
+        lignes += 1
+    if not utf8_ok:  # rare: then only is the file searched for bytes Windows-1252 leaves undefined
+        with open(chemin, "rb") as flux:
+            while bloc := flux.read(TAILLE_BLOC):
+                if _NON_CP1252.search(bloc):
+                    cp1252_ok = False
+                    break
+    with open(chemin, "rb") as flux:
+        bom = flux.read(3) == codecs.BOM_UTF8
+    if refus is None:
+        if bom:
+            encodage = "utf-8-sig" if utf8_ok else None
+        else:
+            encodage = "utf-8" if utf8_ok else "cp1252" if cp1252_ok else None
+        refus = None if encodage else "illisible"
+    else:
+        encodage = None
+    examen = Examen(h.hexdigest(), encodage, refus, lignes)
+    if len(_EXAMENS) > 4096:
+        _EXAMENS.clear()
+    _EXAMENS[cle] = examen
+    return examen
 
 
 def detecter_encodage(chemin: Path, fichier: str | None = None) -> str:
@@ -314,6 +434,34 @@ def _citer_lignes(lignes: list[int], total: int) -> str:
     return f"{total} ligne(s) ({texte}{', …' if total > len(lignes[:LIGNES_CITEES]) else ''})"
 
 
+_ECRITURE_IMPOSSIBLE = (
+    (("No space left on device", "ENOSPC", "disk full"), "disque plein"),
+    (("Permission denied", "Read-only file system"), "écriture refusée par le système"),
+    (("Out of Memory", "could not allocate"), "mémoire insuffisante"),
+)
+
+
+def verifier_ecriture(erreur: Exception, dossier: Path) -> None:
+    """Raise a French `ErreurUtilisateur` when DuckDB failed for want of disk, rights or
+    memory (not the delivery's fault, so not a `LivraisonIllisible`)."""
+    texte = str(erreur)
+    for motifs, cause in _ECRITURE_IMPOSSIBLE:
+        if any(m.lower() in texte.lower() for m in motifs):
+            raise ErreurUtilisateur(
+                f"{cause} en écrivant dans {dossier} : libérez de la place ou corrigez les droits, "
+                "puis relancez (rien n'a été déposé, l'entrepôt en place ne change pas)."
+            ) from None
+
+
+def _champs_de_la_ligne(csv: Path, separateur: str, numero: int) -> int | None:
+    """The number of fields of physical line `numero` (1 = the header), streaming."""
+    with open(csv, encoding="utf-8-sig", errors="replace", newline="") as flux:
+        for indice, ligne in enumerate(flux, start=1):
+            if indice == numero:
+                return len(next(csv_module.reader([ligne.rstrip("\r\n")], delimiter=separateur), []))
+    return None
+
+
 def _lire_et_convertir(
     con: duckdb.DuckDBPyConnection,
     table: contrat.Table,
@@ -323,12 +471,160 @@ def _lire_et_convertir(
     date_extraction: dt.date,
     parquet: Path,
 ) -> int:
-    """One pass over the CSV: typed columns, the line number and a bitmask of unparsable
-    cells; refuse the file if any cell is unparsable, else write the Parquet file."""
+    """Read a CSV file into its typed Parquet landing file; the number of rows read.
+
+    DuckDB's own typed reader is tried first (`_lecture_typee`); a file it cannot read
+    cleanly, cell for cell, goes through the slower path that names the lines.
+    """
     entete = _premiere_ligne(csv, "utf-8-sig")
     entetes = next(csv_module.reader([entete], delimiter=separateur))
     noms = correspondance_colonnes(table, entetes, fichier)
     position = {nom: i for i, nom in enumerate(noms)}
+    lignes = _lecture_typee(con, table, csv, separateur, position, len(noms), date_extraction, parquet)
+    if lignes is not None:
+        return lignes
+    return _lecture_ligne_a_ligne(con, table, csv, separateur, fichier, date_extraction, parquet, position, noms)
+
+
+ECHANTILLON_FORMATS = 2000  # data rows read to detect a file's date format and decimal separator
+_LUS_EN_TEXTE = (contrat.TEXTE, contrat.CODE, contrat.MOIS, contrat.BOOLEEN)
+_TYPES_LECTURE = {contrat.DATE: "DATE", contrat.MONTANT: "DOUBLE", contrat.NOMBRE: "DOUBLE"}
+
+
+def detecter_formats(
+    csv: Path, separateur: str, table: contrat.Table, position: dict[str, int]
+) -> tuple[str, str] | None:
+    """(date format, decimal separator) of a file from its first rows, or None when they
+    are mixed or cannot be told (the file then takes the line-by-line path)."""
+    dates, decimales = set(), set()
+    colonnes = [(c, position[c.nom]) for c in table.colonnes if c.nom in position]
+    try:
+        with open(csv, encoding="utf-8-sig", newline="") as flux:
+            lecteur = csv_module.reader(flux, delimiter=separateur)
+            next(lecteur, None)
+            for numero, ligne in enumerate(lecteur):
+                if numero >= ECHANTILLON_FORMATS:
+                    break
+                for col, indice in colonnes:
+                    valeur = ligne[indice].strip() if indice < len(ligne) else ""
+                    if not valeur:
+                        continue
+                    if col.type == contrat.DATE:
+                        dates.add("%Y-%m-%d" if valeur[4:5] == "-" else "%d/%m/%Y")
+                    elif col.type in (contrat.MONTANT, contrat.NOMBRE):
+                        decimales.update(c for c in ",." if c in valeur)
+    except (csv_module.Error, UnicodeDecodeError):
+        return None
+    if len(dates) > 1 or len(decimales) > 1:
+        return None
+    return (next(iter(dates), "%Y-%m-%d"), next(iter(decimales), "."))
+
+
+def _lecture_typee(
+    con: duckdb.DuckDBPyConnection,
+    table: contrat.Table,
+    csv: Path,
+    separateur: str,
+    position: dict[str, int],
+    nombre_colonnes: int,
+    date_extraction: dt.date,
+    parquet: Path,
+) -> int | None:
+    """DuckDB's typed CSV reader (parallel): dates with the file's format, amounts with its
+    decimal separator as DOUBLE (wide enough to see a third decimal, exact back to two), rejected cells
+    stored. Rows read, or None when any cell was rejected, an amount has a third decimal,
+    a month is unreadable, or the formats are mixed: the caller then reads the file line
+    by line. The Parquet file written holds exactly what the line-by-line path writes."""
+    formats_fichier = detecter_formats(csv, separateur, table, position)
+    if formats_fichier is None:
+        return None
+    format_date, decimale = formats_fichier
+    if decimale == separateur:
+        return None
+    par_position = {i: col for col in table.colonnes if col.nom in position for i in [position[col.nom]]}
+    types = {
+        f"c{i}": _TYPES_LECTURE.get(par_position[i].type, "VARCHAR") if i in par_position else "VARCHAR"
+        for i in range(nombre_colonnes)
+    }
+    expressions, controles = [], []
+    for col in table.colonnes:
+        if col.nom not in position:
+            expressions.append(f"{col.defaut}::{_TYPES_SQL[col.type]} as {col.nom}")
+            continue
+        source = f"c{position[col.nom]}"
+        if col.type in _LUS_EN_TEXTE:
+            conversion = sql_conversion(col, source)
+            if col.type in _LIBELLES_TYPES:
+                controles.append(f"{_sql_nettoye(source)} is not null and ({conversion}) is null")
+        else:
+            conversion = source if col.defaut is None else f"coalesce({source}, {col.defaut})"
+            if col.type == contrat.MONTANT:
+                controles.append(f"{source} is not null and {source} <> round({source}, 2)")
+        expressions.append(f"({conversion})::{_TYPES_SQL[col.type]} as {col.nom}")
+    colonnes = ", ".join(f"'{nom}': '{type_}'" for nom, type_ in types.items())
+    try:
+        con.execute("drop table if exists lecture_typee")
+        con.execute(
+            f"""
+            create temp table lecture_typee as
+            select * from read_csv(?, delim = ?, header = true, auto_detect = false, quote = '"',
+                                   escape = '"', columns = {{{colonnes}}}, null_padding = false,
+                                   strict_mode = true, decimal_separator = ?, dateformat = ?,
+                                   store_rejects = true, rejects_table = 'rejets_lecture',
+                                   rejects_scan = 'rejets_lecture_fichiers')
+            """,
+            [str(csv), separateur, decimale, format_date],
+        )
+        (rejets,) = con.execute("select count(*) from rejets_lecture").fetchone()
+        anomalies = " + ".join(f"count(*) filter (where {c})" for c in controles) or "0"
+        lignes, douteuses = con.execute(f"select count(*), {anomalies} from lecture_typee").fetchone()
+        if rejets or douteuses:
+            return None
+        parquet.parent.mkdir(parents=True, exist_ok=True)
+        provisoire = parquet.with_name(f".{parquet.name}.{os.getpid()}.tmp")
+        try:
+            con.execute(
+                f"""
+                copy (
+                    select
+                        {", ".join(expressions)},
+                        ?::date as date_extraction,
+                        rowid + 2 as ligne_source,
+                        cast(0 as bigint) as anomalies_lecture
+                    from lecture_typee
+                ) to '{provisoire}' (format parquet, compression zstd)
+                """,
+                [date_extraction],
+            )
+        except duckdb.Error as erreur:
+            provisoire.unlink(missing_ok=True)
+            verifier_ecriture(erreur, parquet.parent)
+            raise
+        os.replace(provisoire, parquet)
+        return int(lignes)
+    except duckdb.Error as erreur:
+        verifier_ecriture(erreur, parquet.parent)
+        return None  # whatever DuckDB's typed reader cannot read, the slow path explains
+    finally:
+        try:
+            con.execute("drop table if exists lecture_typee")
+        except duckdb.Error:
+            pass  # the connection is closed by the caller; the error above is what counts
+
+
+def _lecture_ligne_a_ligne(
+    con: duckdb.DuckDBPyConnection,
+    table: contrat.Table,
+    csv: Path,
+    separateur: str,
+    fichier: str,
+    date_extraction: dt.date,
+    parquet: Path,
+    position: dict[str, int],
+    noms: list[str],
+) -> int:
+    """One pass over the CSV as text: typed columns, the line number and a bitmask of
+    unparsable cells; refuse the file if any cell is unparsable, else write the Parquet file."""
     expressions, controles = [], []
     for col in table.colonnes:
         if col.nom not in position:  # an optional column with a default
@@ -366,16 +662,18 @@ def _lire_et_convertir(
         )
     except duckdb.Error as erreur:
         provisoire.unlink(missing_ok=True)
+        verifier_ecriture(erreur, parquet.parent)
         # DuckDB's message quotes the offending line: never repeat it (it may hold personal data).
         texte = str(erreur)
         ligne = re.search(r"Line:? (\d+)", texte)
         champs = re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", texte)
         ou = f" à la ligne {int(ligne.group(1))}" if ligne else ""
-        detail = (
-            f" : {champs.group(2)} champs au lieu de {champs.group(1)}"
-            if champs
-            else " (guillemet non fermé, fichier tronqué ou caractère invalide)"
-        )
+        if champs:
+            # DuckDB stops counting one field past the expected number: count them all
+            trouves = _champs_de_la_ligne(csv, separateur, int(ligne.group(1))) if ligne else None
+            detail = f" : {trouves or champs.group(2)} champs au lieu de {champs.group(1)}"
+        else:
+            detail = " (guillemet non fermé, fichier tronqué ou caractère invalide)"
         raise LivraisonIllisible(f"{fichier} : structure CSV illisible{ou}{detail}.") from None
     lu = f"read_parquet('{provisoire}')"
     comptes = con.execute(
@@ -502,7 +800,11 @@ def lire_table(
 ) -> TableLue:
     if chemin.stat().st_size == 0:
         raise LivraisonIllisible(f"{fichier} : fichier vide (pas même une ligne d'en-tête).")
-    encodage = detecter_encodage(chemin, fichier)
+    examen = examiner_fichier(chemin)
+    if examen.refus == "utf16" or examen.refus == "binaire" or examen.refus == "illisible":
+        encodage = detecter_encodage(chemin, fichier)  # raises the French message
+    else:
+        encodage = examen.encodage
     entete = _premiere_ligne(chemin, encodage)
     separateur = detecter_separateur(entete, fichier)
     csv = _en_utf8(chemin, encodage, dossier_tmp)
@@ -521,8 +823,7 @@ def lire_livraison(livraison: Livraison, landing: Path) -> LivraisonLue:
     with tempfile.TemporaryDirectory(prefix="livraison-") as tmp:
         dossier_tmp = Path(tmp)
         con = duckdb.connect()
-        con.execute(f"set temp_directory = '{dossier_tmp / 'duckdb'}'")
-        con.execute(f"set memory_limit = '{MEMOIRE_DUCKDB}'")
+        regler_connexion(con, dossier_tmp)
         try:
             for table_nom, (chemin, fichier) in fichiers_livraison(livraison, dossier_tmp).items():
                 table = contrat.TABLES[table_nom]

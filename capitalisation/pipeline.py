@@ -78,8 +78,10 @@ def _deja_lue(landing: Path, livraison: lecture.Livraison, hachages: dict[str, s
     manifeste = json.loads(chemin.read_text(encoding="utf-8"))
     if manifeste.get("empreintes") != hachages:
         return None
-    if not all(lecture.chemin_landing(landing, t, livraison).exists() for t in manifeste["lignes"]):
-        return None
+    from capitalisation.validation import controle
+
+    if not controle.landing_intact(landing, livraison, manifeste):
+        return None  # a landing file damaged since: read the delivery again
     return manifeste
 
 
@@ -125,6 +127,7 @@ def atterrir(
                 "date_extraction": livraison.date_extraction.isoformat(),
                 "empreintes": hachages,
                 "lignes": lignes,
+                "landing": controle.empreintes_landing(landing, livraison, resultat.tables),
                 "lue_le": time.strftime("%Y-%m-%dT%H:%M:%S"),
             },
             indent=2,

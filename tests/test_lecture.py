@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -119,7 +120,7 @@ def test_classeur_xlsx(tmp_path):
     date = classeur.add_format({"num_format": "dd/mm/yyyy"})
     feuilles = {
         "menages": [ENTETE_MENAGES.split(";"), MENAGE_2.split(";")],
-        "comptes_mensuels": [t.split(",") for t in COMPTES.strip().splitlines()[:2]],
+        "comptes_mensuels": [ligne.split(",") for ligne in COMPTES.strip().splitlines()[:2]],
         "evenements": [["menage_id", "projet_id", "date", "type_evenement"],
                        ["a2", "declic", dt.datetime(2019, 3, 4), "assignation"]],
         "contacts": [["menage_id", "projet_id", "date", "type_contact", "honore", "intervenant"]],
@@ -148,7 +149,7 @@ def test_la_plus_recente_extraction_est_en_usage(tmp_path):
     livraisons = lecture.trouver_livraisons(tmp_path / "exports")
     assert len(livraisons) == 3
     en_usage = lecture.livraisons_en_usage(livraisons)
-    assert [(x.projet_id, x.date_extraction.isoformat()) for x in en_usage] == [
+    assert [(lv.projet_id, lv.date_extraction.isoformat()) for lv in en_usage] == [
         ("declic", "2019-12-31"), ("solide_r", "2014-01-31"),
     ]
 
@@ -202,3 +203,110 @@ def test_numeros_de_ligne_fideles_sur_un_gros_fichier(tmp_path):
         f"from read_parquet('{tmp_path}/landing/comptes_mensuels/*.parquet')"
     ).fetchone()
     assert (ecarts, total) == (0, 120_000)
+
+
+# --------------------------------------------------------------------------- DuckDB's typed reader
+
+
+def _contenu(parquet: Path) -> tuple[list, list]:
+    con = duckdb.connect()
+    try:
+        schema = con.execute("describe select * from read_parquet(?)", [str(parquet)]).fetchall()
+        lignes = con.execute("select * from read_parquet(?)", [str(parquet)]).fetchall()
+    finally:
+        con.close()
+    return schema, lignes
+
+
+def _lire_les_deux_chemins(monkeypatch, livraison, landing: Path) -> tuple[dict, dict, list[str]]:
+    """Read a delivery by the typed path, then by the line-by-line one alone."""
+    typees = []
+    original = lecture._lecture_typee
+
+    def espion(*args, **kwargs):
+        lignes = original(*args, **kwargs)
+        if lignes is not None:
+            typees.append(args[2].name)
+        return lignes
+
+    monkeypatch.setattr(lecture, "_lecture_typee", espion)
+    rapide = lecture.lire_livraison(livraison, landing / "rapide")
+    monkeypatch.setattr(lecture, "_lecture_typee", lambda *args, **kwargs: None)
+    lent = lecture.lire_livraison(livraison, landing / "lent")
+    monkeypatch.setattr(lecture, "_lecture_typee", original)
+    return rapide.tables, lent.tables, typees
+
+
+def test_lecture_typee_meme_contenu_que_la_lecture_ligne_a_ligne(tmp_path, monkeypatch):
+    from capitalisation.bench.generateur import generer
+
+    jeu = generer(tmp_path / "exports", 1200)
+    for livraison in lecture.trouver_livraisons(jeu.exports):
+        rapide, lent, typees = _lire_les_deux_chemins(monkeypatch, livraison, tmp_path / livraison.projet_id)
+        assert "comptes_mensuels.csv" in typees and "menages.csv" in typees  # French and ISO files alike
+        assert set(rapide) == set(lent)
+        for table in rapide:
+            assert rapide[table].lignes == lent[table].lignes
+            assert _contenu(rapide[table].parquet) == _contenu(lent[table].parquet), table
+
+
+@pytest.mark.parametrize(
+    ("cellule", "attendu"),
+    [("358,401", "quittance : 1 ligne(s) (3)"), ("12,0004", "quittance : 1 ligne(s) (3)"),
+     ("1 234,50", None), ("12.5", None)],
+    ids=["troisieme_decimale", "quatrieme_decimale", "milliers", "point_dans_un_fichier_virgule"],
+)
+def test_lecture_typee_ne_laisse_rien_passer(tmp_path, cellule, attendu, monkeypatch):
+    """A cell DuckDB would round or reject sends the file to the line-by-line path."""
+    entete = "menage_id;projet_id;mois;quittance;aide_logement;paiement;regularisation;solde_fin_mois;plan_apurement"
+    texte = (f"{entete}\na1;declic;2019-01;400,00;100;300;0;0;non\n"
+             f"a1;declic;2019-02;{cellule};100;300;0;0;non\n")
+    ecrire(tmp_path, "comptes_mensuels.csv", texte)
+    con = duckdb.connect()
+    parquet = tmp_path / "landing" / "x.parquet"
+    try:
+        assert lecture._lecture_typee(
+            con, lecture.contrat.COMPTES_MENSUELS, tmp_path / "comptes_mensuels.csv", ";",
+            {n: i for i, n in enumerate(entete.split(";"))}, 9, dt.date(2020, 6, 30), parquet) is None
+        assert not parquet.exists()
+        if attendu:
+            with pytest.raises(LivraisonIllisible, match=re.escape(attendu)):
+                lecture.lire_table(con, lecture.contrat.COMPTES_MENSUELS, tmp_path / "comptes_mensuels.csv",
+                                   "comptes_mensuels.csv", dt.date(2020, 6, 30), parquet, tmp_path)
+        else:
+            lue = lecture.lire_table(con, lecture.contrat.COMPTES_MENSUELS, tmp_path / "comptes_mensuels.csv",
+                                     "comptes_mensuels.csv", dt.date(2020, 6, 30), parquet, tmp_path)
+            assert lue.lignes == 2
+    finally:
+        con.close()
+
+
+def _lignes_non_vides_naif(chemin: Path) -> int:
+    with open(chemin, "rb") as flux:
+        return sum(1 for ligne in flux if ligne.strip(b" \t\r\n\xef\xbb\xbf"))
+
+
+@pytest.mark.parametrize("taille_bloc", [7, 64, 1 << 20])
+def test_un_seul_passage_pour_empreinte_encodage_et_lignes(tmp_path, monkeypatch, taille_bloc):
+    import hashlib
+
+    monkeypatch.setattr(lecture, "TAILLE_BLOC", taille_bloc)
+    textes = {
+        "ordinaire.csv": ("a;b\n1;2\n3;4\n", "utf-8"),
+        "blancs.csv": ("\ufeffa;b\r\n\r\n1;2\r\n   \r\n\t\n3;é\r\n\n\n4;5", "utf-8"),
+        "windows.csv": ("a;b\n1;é\n\n2;€ \n", "cp1252"),
+        "sans_fin.csv": ("a;b\n" + "x;y\n" * 50 + "z;w", "utf-8"),
+    }
+    attendus = {"ordinaire.csv": "utf-8", "blancs.csv": "utf-8", "windows.csv": "cp1252", "sans_fin.csv": "utf-8"}
+    for nom, (texte, encodage) in textes.items():
+        chemin = tmp_path / nom
+        chemin.write_bytes(texte.encode(encodage))
+        examen = lecture.examiner_fichier(chemin)
+        assert examen.sha256 == hashlib.sha256(chemin.read_bytes()).hexdigest()
+        assert examen.lignes_non_vides == _lignes_non_vides_naif(chemin), nom
+        assert examen.encodage == lecture.detecter_encodage(chemin) == attendus[nom] or (
+            nom == "blancs.csv" and examen.encodage == "utf-8-sig" == lecture.detecter_encodage(chemin))
+    (tmp_path / "binaire.csv").write_bytes(b"a;b\n\x00\x01")
+    assert lecture.examiner_fichier(tmp_path / "binaire.csv").refus == "binaire"
+    (tmp_path / "utf16.csv").write_bytes("a;b\n".encode("utf-16"))
+    assert lecture.examiner_fichier(tmp_path / "utf16.csv").refus == "utf16"

@@ -25,7 +25,7 @@ ETAPES = ("plancher", "lecture", "validation", "dbt", "comparaisons", "publicati
 JUSQU_A_L_ENTREPOT = ("lecture", "validation", "dbt")
 LIBELLES = {
     "generation": "Génération des livraisons (hors mesure)",
-    "plancher": "Plancher : DuckDB lit les fichiers une fois",
+    "plancher": "Plancher : DuckDB lit les fichiers une fois (médiane de 3)",
     "lecture": "Lecture et normalisation",
     "validation": "Validation",
     "dbt": "Construction dbt",
@@ -34,6 +34,7 @@ LIBELLES = {
     "fiches": "Fiches (HTML et PDF)",
 }
 CIBLE_RATIO = 4.0
+CIBLE_RATIO_ACCEPTABLE = 6.0  # the step when 4 × is out of reach, with what bounds it said
 CIBLE_MEMOIRE = 6 * 1024**3
 CIBLE_SECONDES_PAR_FICHE = 1.0
 
@@ -45,6 +46,7 @@ class Mesure:
     memoire_octets: int
     details: dict = field(default_factory=dict)
     erreur: str = ""
+    cpu: float | None = None  # CPU seconds (user + system, every thread): steadier on a shared machine
 
 
 @dataclass
@@ -78,8 +80,9 @@ def _etape(etape: str, dossier: Path) -> Mesure:
         "p = subprocess.run([sys.executable, '-m', 'capitalisation.bench.etapes', sys.argv[1], sys.argv[2]],"
         " capture_output=True, text=True)\n"
         "d = time.perf_counter() - t\n"
-        "m = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024\n"
-        "print(json.dumps({'code': p.returncode, 'secondes': d, 'memoire': m,"
+        "u = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+        "m = u.ru_maxrss * 1024\n"
+        "print(json.dumps({'code': p.returncode, 'secondes': d, 'memoire': m, 'cpu': u.ru_utime + u.ru_stime,"
         " 'sortie': p.stdout.strip().splitlines()[-1:] , 'erreur': p.stderr.strip().splitlines()[-3:]}))\n"
     )
     resultat = subprocess.run(
@@ -90,7 +93,21 @@ def _etape(etape: str, dossier: Path) -> Mesure:
     if donnees["code"] == 0 and donnees["sortie"]:
         details = json.loads(donnees["sortie"][0])
     erreur = "" if donnees["code"] == 0 else " ".join(donnees["erreur"])[-300:]
-    return Mesure(etape, donnees["secondes"], donnees["memoire"], details, erreur)
+    return Mesure(etape, donnees["secondes"], donnees["memoire"], details, erreur, donnees["cpu"])
+
+
+REPETITIONS_PLANCHER = 3
+
+
+def _plancher_median(dossier: Path) -> Mesure:
+    """The floor measured three times, the median kept (by CPU seconds): a single reading
+    of a cheap stage swings with the machine's load."""
+    mesures = sorted((_etape("plancher", dossier) for _ in range(REPETITIONS_PLANCHER)),
+                     key=lambda m: (m.cpu if m.cpu is not None else m.secondes))
+    mediane = mesures[len(mesures) // 2]
+    mediane.details = {**mediane.details, "repetitions": [
+        {"secondes": m.secondes, "cpu": m.cpu} for m in mesures]}
+    return mediane
 
 
 def mesurer(menages: int, dossier: Path, etapes=ETAPES) -> Taille:
@@ -107,7 +124,7 @@ def mesurer(menages: int, dossier: Path, etapes=ETAPES) -> Taille:
         tache = barre.add_task(f"{formats.nombre(menages)} ménages", total=len(etapes))
         for etape in etapes:
             barre.update(tache, description=f"{formats.nombre(menages)} ménages : {LIBELLES[etape]}")
-            mesure = _etape(etape, dossier)
+            mesure = _plancher_median(dossier) if etape == "plancher" else _etape(etape, dossier)
             taille.mesures.append(mesure)
             barre.advance(tache)
             if mesure.erreur and etape in ("lecture", "dbt"):
@@ -125,10 +142,13 @@ def resumer(tailles: list[Taille]) -> dict:
     for taille in tailles:
         plancher = taille.mesure("plancher")
         base = plancher.secondes if plancher and not plancher.erreur else float("nan")
+        base_cpu = plancher.cpu if plancher and not plancher.erreur and plancher.cpu else None
         etapes = []
         for m in taille.mesures:
-            etapes.append({**asdict(m), "ratio_plancher": m.secondes / base if base else None})
+            etapes.append({**asdict(m), "ratio_plancher": m.secondes / base if base else None,
+                           "ratio_plancher_cpu": m.cpu / base_cpu if base_cpu and m.cpu is not None else None})
         jusqu_a = sum(m.secondes for m in taille.mesures if m.etape in JUSQU_A_L_ENTREPOT)
+        jusqu_a_cpu = sum(m.cpu or 0.0 for m in taille.mesures if m.etape in JUSQU_A_L_ENTREPOT)
         fiches = taille.mesure("fiches")
         n_fiches = (fiches.details.get("fiches") if fiches and fiches.details else None) or 0
         resume["tailles"].append({
@@ -138,6 +158,8 @@ def resumer(tailles: list[Taille]) -> dict:
             "etapes": etapes,
             "secondes_jusqu_a_l_entrepot": jusqu_a,
             "ratio_jusqu_a_l_entrepot": jusqu_a / base if base else None,
+            "cpu_jusqu_a_l_entrepot": jusqu_a_cpu,
+            "ratio_cpu_jusqu_a_l_entrepot": jusqu_a_cpu / base_cpu if base_cpu else None,
             "memoire_max_octets": max((m.memoire_octets for m in taille.mesures), default=0),
             "secondes_par_fiche": fiches.secondes / n_fiches if n_fiches else None,
         })
@@ -152,6 +174,17 @@ def resumer(tailles: list[Taille]) -> dict:
     return resume
 
 
+def verdict_ratio(ratio: float | None) -> str:
+    """Whether the ratio to the floor meets the target, and by how much it misses it."""
+    if ratio is None:
+        return ""
+    if ratio <= CIBLE_RATIO:
+        return "atteinte"
+    palier = "" if ratio > CIBLE_RATIO_ACCEPTABLE else f", sous le palier de {formats.nombre(CIBLE_RATIO_ACCEPTABLE)} ×"
+    return (f"manquée de {formats.nombre(ratio - CIBLE_RATIO, 2)} × plancher "
+            f"(× {formats.nombre(ratio / CIBLE_RATIO, 2)} la cible{palier})")
+
+
 def afficher(resume: dict) -> None:
     from rich.table import Table
 
@@ -160,7 +193,8 @@ def afficher(resume: dict) -> None:
             f"{formats.nombre(taille['menages'])} ménages, {taille['projets']} projets, "
             f"{formats.nombre(taille['octets_livres'] / 1024**2)} Mio livrés"
         ))
-        for titre in ("Étape", "Durée (s)", "× plancher", "Mémoire max (Mio)", "Remarque"):
+        for titre in ("Étape", "Durée (s)", "× plancher", "CPU (s)", "× plancher CPU", "Mémoire max (Mio)",
+                      "Remarque"):
             tableau.add_column(titre, justify="left" if titre in ("Étape", "Remarque") else "right")
         for etape in taille["etapes"]:
             ratio = etape["ratio_plancher"]
@@ -171,26 +205,28 @@ def afficher(resume: dict) -> None:
                 LIBELLES.get(etape["etape"], etape["etape"]),
                 formats.nombre(etape["secondes"], 1),
                 formats.nombre(ratio, 2) if ratio is not None and etape["etape"] != "generation" else "",
+                formats.nombre(etape["cpu"], 1) if etape.get("cpu") is not None else "",
+                formats.nombre(etape["ratio_plancher_cpu"], 2) if etape.get("ratio_plancher_cpu") else "",
                 formats.nombre(etape["memoire_octets"] / 1024**2) if etape["memoire_octets"] else "",
                 remarque,
             )
         ratio = taille["ratio_jusqu_a_l_entrepot"]
-        verdict = ""
-        if ratio is not None:
-            ecart = ratio / CIBLE_RATIO
-            verdict = "atteinte" if ratio <= CIBLE_RATIO else f"manquée (× {formats.nombre(ecart, 2)} la cible)"
+        ratio_cpu = taille.get("ratio_cpu_jusqu_a_l_entrepot")
+        juge = ratio_cpu if ratio_cpu is not None else ratio  # CPU seconds: steadier on a shared machine
         tableau.add_section()
         tableau.add_row(
             "Jusqu'à l'entrepôt (lecture + validation + dbt)",
             formats.nombre(taille["secondes_jusqu_a_l_entrepot"], 1),
             formats.nombre(ratio, 2) if ratio is not None else "",
+            formats.nombre(taille.get("cpu_jusqu_a_l_entrepot") or 0, 1),
+            formats.nombre(ratio_cpu, 2) if ratio_cpu is not None else "",
             formats.nombre(taille["memoire_max_octets"] / 1024**2),
-            f"cible ≤ {formats.nombre(CIBLE_RATIO)} × plancher : {verdict}",
+            f"cible ≤ {formats.nombre(CIBLE_RATIO)} × plancher (CPU) : {verdict_ratio(juge)}",
         )
         if taille["secondes_par_fiche"] is not None:
             par_fiche = taille["secondes_par_fiche"]
             tableau.add_row(
-                "Fiches : secondes par fiche", formats.nombre(par_fiche, 2), "", "",
+                "Fiches : secondes par fiche", formats.nombre(par_fiche, 2), "", "", "", "",
                 "cible ≤ 1 s : " + ("atteinte" if par_fiche <= CIBLE_SECONDES_PAR_FICHE
                                      else f"manquée de {formats.nombre(par_fiche - 1, 2)} s"),
             )
@@ -216,7 +252,8 @@ def bench_commande(args) -> int:
     tailles = []
     for menages in tailles_demandees:
         console.print(f"Mesure sur {formats.nombre(menages)} ménages…")
-        tailles.append(mesurer(menages, racine / f"n{menages}"))
+        etapes = ("plancher", *JUSQU_A_L_ENTREPOT) if getattr(args, "jusqu_a_l_entrepot", False) else ETAPES
+        tailles.append(mesurer(menages, racine / f"n{menages}", etapes))
         if not args.garder:
             for reste in ("exports", "landing", "entrepot.duckdb", "site"):
                 chemin = racine / f"n{menages}" / reste
@@ -225,8 +262,36 @@ def bench_commande(args) -> int:
                 elif chemin.exists():
                     chemin.unlink()
     resume = resumer(tailles)
+    resume["livraison_seule"], resume["pathologiques"] = _mesurer_livraisons(args, racine)
     racine.mkdir(parents=True, exist_ok=True)
     (racine / "bench.json").write_text(json.dumps(resume, indent=2, default=str), encoding="utf-8")
     afficher(resume)
+    from capitalisation.bench.livraisons import afficher_livraisons
+
+    afficher_livraisons(resume["livraison_seule"], resume["pathologiques"])
     sortie.print(f"Résultats détaillés : {racine / 'bench.json'}")
-    return 0 if all(not m["erreur"] for t in resume["tailles"] for m in t["etapes"]) else 1
+    erreurs = [m["erreur"] for t in resume["tailles"] for m in t["etapes"]]
+    erreurs += [t["erreur"] for t in resume["livraison_seule"]["tailles"]]
+    erreurs += [c["erreur"] for c in resume["pathologiques"]]
+    return 0 if not any(erreurs) else 1
+
+
+def _mesurer_livraisons(args, racine: Path) -> tuple[dict, list[dict]]:
+    """One delivery growing from 10 000 to 3 000 000 rows, then the pathological files."""
+    from capitalisation.bench import livraisons
+
+    texte = getattr(args, "lignes_livraison", None)
+    try:
+        tailles = ([int(t.replace("_", "").replace(" ", "")) for t in texte.split(",") if t]
+                   if texte is not None else list(livraisons.TAILLES_LIVRAISON))
+    except ValueError:
+        raise ErreurUtilisateur(
+            f"--lignes-livraison attend des nombres séparés par des virgules (reçu : {texte!r})."
+        ) from None
+    mesures = []
+    for lignes in tailles:
+        console.print(f"Une livraison de {formats.nombre(lignes)} lignes de compte…")
+        mesures.append(livraisons.mesurer_livraison_seule(lignes, racine / f"livraison_{lignes}"))
+    console.print("Fichiers pathologiques…")
+    pathologiques = livraisons.mesurer_pathologiques(racine / "pathologiques")
+    return livraisons.resumer_livraisons(mesures), livraisons.resumer_pathologiques(pathologiques)

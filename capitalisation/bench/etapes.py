@@ -123,7 +123,30 @@ def fiches(dossier: Path) -> dict:
     return {"fiches": len(bilan.rendues)}
 
 
+def livraison_seule(dossier: Path) -> dict:
+    """Reading and validating one delivery as `capitalisation run` does (one project)."""
+    from capitalisation import lecture as lecteur
+    from capitalisation.validation.controle import valider_livraison
+
+    (livraison,) = lecteur.trouver_livraisons(dossier / "exports")
+    with tempfile.TemporaryDirectory() as travail:
+        resultat = valider_livraison(livraison, Path(travail), dossier / "exports")
+    return {
+        "lignes": sum(resultat.lignes_par_table().values()),
+        "comptes_mensuels": resultat.lignes_par_table().get("comptes_mensuels", 0),
+        "statut": resultat.statut,
+        "regles": sorted({e.code for e in resultat.erreurs}),
+    }
+
+
+def pathologique(dossier: Path) -> dict:
+    """The same, on a delivery made to break the validator (see bench.pathologiques)."""
+    return livraison_seule(dossier)
+
+
 ETAPES = {
+    "livraison_seule": livraison_seule,
+    "pathologique": pathologique,
     "plancher": plancher,
     "lecture": lecture,
     "validation": validation,

@@ -242,13 +242,16 @@ def _selection(table: str, francais: bool) -> str:
     return f"select {', '.join(colonnes)} from {source}"
 
 
-def generer(exports: Path, menages: int, graine: int = 20200601, memoire: str = "4GB") -> Jeu:
-    """Write the deliveries of `menages` households under `exports/<projet>/<EXTRACTION>/`."""
+def generer(
+    exports: Path, menages: int, graine: int = 20200601, memoire: str = "4GB", projets: int | None = None
+) -> Jeu:
+    """Write the deliveries of `menages` households under `exports/<projet>/<EXTRACTION>/`
+    (spread over `projets` projects, by default a few hundred at scale: see nombre_projets)."""
     exports = Path(exports)
     if exports.exists():
         shutil.rmtree(exports)
     exports.mkdir(parents=True)
-    projets = nombre_projets(menages)
+    projets = projets or nombre_projets(menages)
     travail = exports.parent / f".{exports.name}.generation"
     shutil.rmtree(travail, ignore_errors=True)
     travail.mkdir(parents=True)

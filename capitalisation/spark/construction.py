@@ -218,10 +218,12 @@ def construire(landing: Path, journal: Path, dossier: Path, spark=None) -> None:
                 con.close()
         else:
             travail = Path(dossier) / f"dbt-{len(titre)}-{titre.split()[0]}"
+            # dbt's target folder is kept beside this (unused) warehouse path, under dossier.
+            entrepot = Path(dossier) / "entrepot-inutilise"
             resultat = dbt_entrepot.construire(
-                Path(dossier) / "entrepot-inutilise", landing, travail,
-                variables=variables, cible="spark", **options)
-            manifeste = travail / "target" / "manifest.json"
+                entrepot, landing, travail, variables=variables, cible="spark",
+                tests_unitaires=True, **options)
+            manifeste = dbt_entrepot.cible_dbt(entrepot) / "manifest.json"
             if not resultat.succes:
                 raise dbt_entrepot.EchecConstruction(
                     f"la construction sur Spark a échoué ({titre}) :\n  "

@@ -8,7 +8,9 @@ deliveries are still validated.
 
 from __future__ import annotations
 
+import os
 import tempfile
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,6 +75,9 @@ def _date(nom: str):
 
 def decouvrir(dossier: Path) -> tuple[list[tuple[lecture.Livraison, Path]], list[ResultatValidation]]:
     """(deliveries with the folder they were found in, folders refused) under `dossier`."""
+    from capitalisation.validation import regles
+
+    regles.charger_suites()  # a suite no engine can run is refused before anything is read
     dossier = Path(dossier)
     if ".." in dossier.parts:
         return [], [_refus(None, dossier, "chemin", "un chemin contenant « .. » est refusé", str(dossier))]
@@ -136,6 +141,13 @@ def afficher(resultats: list[tuple[ResultatValidation, Path | None]], titre: str
     )
 
 
+def _valider(livraison: lecture.Livraison, racine: Path, travailleurs: int) -> ResultatValidation:
+    """One delivery in its own working folder and DuckDB connection (DuckDB works outside
+    Python's lock: deliveries validated in threads use every core)."""
+    with tempfile.TemporaryDirectory(prefix="validation-") as travail:
+        return valider_livraison(livraison, Path(travail), racine, part=travailleurs)
+
+
 def valider_commande(dossiers: list[Path], rapports: Path) -> int:
     """Validate every delivery under `dossiers`; 0 when all pass (warnings allowed), 1 otherwise."""
     livraisons: list[tuple[lecture.Livraison, Path]] = []
@@ -152,14 +164,16 @@ def valider_commande(dossiers: list[Path], rapports: Path) -> int:
     resultats: list[tuple[ResultatValidation, Path | None]] = []
     for resultat in refus:
         resultats.append((resultat, rapport.ecrire_rapport(rapport.dossier_rapport(rapports, resultat), resultat)))
-    with progression() as barre:
+    travailleurs = max(1, min(len(livraisons), os.cpu_count() or 1))  # one delivery per core
+    with progression() as barre, ThreadPoolExecutor(travailleurs) as groupe:
         tache = barre.add_task("Validation des livraisons", total=len(livraisons))
-        for livraison, racine in livraisons:
-            barre.update(tache, description=f"Validation de {livraison.nom}")
-            with tempfile.TemporaryDirectory(prefix="validation-") as travail:
-                resultat = valider_livraison(livraison, Path(travail), racine)
+        en_cours = [groupe.submit(_valider, livraison, racine, travailleurs) for livraison, racine in livraisons]
+        for termine in as_completed(en_cours):
+            barre.advance(tache)
+            del termine
+        for futur in en_cours:  # reports in the order of the deliveries
+            resultat = futur.result()
             chemin = rapport.ecrire_rapport(rapport.dossier_rapport(rapports, resultat), resultat)
             resultats.append((resultat, chemin))
-            barre.advance(tache)
     afficher(resultats, "Validation des livraisons")
     return 0 if all(r.acceptee for r, _ in resultats) else 1

@@ -25,6 +25,9 @@ from capitalisation.validation import regles as rg
 
 ERREUR, AVERTISSEMENT = rg.ERREUR, rg.AVERTISSEMENT
 LIGNES_CITEES = rg.LIGNES_CITEES
+# Row-level rules run as compiled DuckDB SQL; "ge" runs them in Great Expectations (the
+# reference engine, compared with SQL on the corpus by the tests).
+MOTEUR = "sql"
 
 # Rules that are not in a suite: they judge the delivery's folder and files.
 REGLES_LIVRAISON = {
@@ -171,10 +174,57 @@ def empreinte(chemin: Path) -> str:
 def empreintes(livraison: lecture.Livraison) -> dict[str, str]:
     """SHA-256 of the delivery's files (those inside its folder only)."""
     return {
-        f.name: empreinte(f)
+        f.name: lecture.examiner_fichier(f).sha256  # one pass: hash, encoding and line count
         for f in livraison.fichiers()
         if not (f.is_symlink() and hors_du_dossier(f, livraison.dossier))
     }
+
+
+def empreintes_landing(landing: Path, livraison: lecture.Livraison, tables) -> dict[str, str]:
+    """SHA-256 of a delivery's landing files, recorded when it lands."""
+    return {nom: empreinte(lecture.chemin_landing(landing, nom, livraison)) for nom in sorted(tables)}
+
+
+def landing_intact(landing: Path, livraison: lecture.Livraison, manifeste: dict) -> bool:
+    """Whether every landing file of a delivery is still what was landed, byte for byte.
+
+    A file damaged or removed since (a disk error, a hand edit) makes the delivery be read
+    and landed again; a manifest without the files' hashes (older layout) too.
+    """
+    attendues = manifeste.get("landing")
+    if not isinstance(attendues, dict) or set(attendues) != set(manifeste.get("lignes", {})):
+        return False
+    for nom, sha in attendues.items():
+        chemin = lecture.chemin_landing(landing, nom, livraison)
+        try:
+            if not chemin.is_file() or empreinte(chemin) != sha:
+                return False
+        except OSError:
+            return False
+    return True
+
+
+def landing_abime(landing: Path) -> list[Path]:
+    """The landing files whose content no longer matches the hash recorded at landing."""
+    import json
+
+    abimes = []
+    for manifeste in sorted((Path(landing) / "_livraisons").glob("*.json")):
+        try:
+            donnees = json.loads(manifeste.read_text(encoding="utf-8"))
+            livraison = lecture.Livraison(
+                donnees["projet_id"], dt.date.fromisoformat(donnees["date_extraction"]), Path()
+            )
+        except (OSError, ValueError, KeyError):
+            continue
+        for nom, sha in (donnees.get("landing") or {}).items():
+            chemin = lecture.chemin_landing(landing, nom, livraison)
+            try:
+                if not chemin.is_file() or empreinte(chemin) != sha:
+                    abimes.append(chemin)
+            except OSError:
+                abimes.append(chemin)
+    return abimes
 
 
 def fichiers_hors_contrat(livraison: lecture.Livraison) -> list[Echec]:
@@ -256,23 +306,13 @@ def echecs_lecture(message: str, fichier: str, table: str | None) -> list[Echec]
 # --------------------------------------------------------------------------- the delivery
 
 
-def lignes_non_vides(chemin: Path) -> int:
-    """Physical lines holding something, the header included (streaming)."""
-    total = 0
-    with open(chemin, "rb") as flux:
-        for ligne in flux:
-            if ligne.strip(b" \t\r\n\xef\xbb\xbf"):
-                total += 1
-    return total
-
-
 def controler_nombre_de_lignes(chemin: Path, lue: lecture.TableLue, fichier: str, table: str) -> list[Echec]:
     """Every line of a CSV file must have become a row: nothing may be dropped silently.
 
     The contract has no free text, so no cell legitimately spans several lines; a file
     with more lines than rows read has lost some (an unclosed quote swallows the rest).
     """
-    perdues = lignes_non_vides(chemin) - 1 - lue.lignes
+    perdues = lecture.examiner_fichier(chemin).lignes_non_vides - 1 - lue.lignes
     if perdues <= 0:
         return []
     return [Echec(fichier, None, "lignes_non_lues", REGLES_LIVRAISON["lignes_non_lues"], ERREUR,
@@ -309,11 +349,16 @@ def valider_livraison(
     dossier_travail: Path,
     racine: Path | None = None,
     taille_morceau: int = rg.TAILLE_MORCEAU,
+    moteur: str | None = None,
+    part: int = 1,
 ) -> ResultatValidation:
     """Read a delivery into `dossier_travail` (typed Parquet, landing layout) and judge it.
 
     `racine` is the exports folder the delivery was found in: nothing outside it is read.
     The typed files stay in `dossier_travail` for the caller to land when accepted.
+    `moteur` runs the row-level rules as compiled SQL (`sql`, the default) or in Great
+    Expectations (`ge`, the reference engine). `part`: how many deliveries are validated
+    at once (each connection then takes its share of memory and cores).
     """
     resultat = ResultatValidation(livraison.nom, livraison)
     resultat.echecs += controler_chemins(livraison, racine)
@@ -327,7 +372,8 @@ def valider_livraison(
             Echec(livraison.nom, None, "projet_inconnu", REGLES_LIVRAISON["projet_inconnu"], ERREUR)
         )
     with tempfile.TemporaryDirectory(prefix="lecture-") as brouillon:
-        _lire_et_juger(livraison, Path(dossier_travail), Path(brouillon), resultat, taille_morceau)
+        _lire_et_juger(livraison, Path(dossier_travail), Path(brouillon), resultat, taille_morceau,
+                       moteur or MOTEUR, part)
     lus = {_nom_fichier(lue, livraison): lue.lignes for lue in resultat.tables.values()}
     for nom_fichier, sha in sorted(hachages.items()):
         if nom_fichier.lower() == contrat.CLASSEUR:
@@ -345,10 +391,11 @@ def _lire_et_juger(
     brouillon: Path,
     resultat: ResultatValidation,
     taille_morceau: int,
+    moteur: str,
+    part: int = 1,
 ) -> None:
     con = duckdb.connect()
-    con.execute(f"set temp_directory = '{brouillon / 'duckdb'}'")
-    con.execute(f"set memory_limit = '{getattr(lecture, 'MEMOIRE_DUCKDB', '3GB')}'")
+    lecture.regler_connexion(con, brouillon, part)
     try:
         try:
             trouves = lecture.fichiers_livraison(livraison, brouillon)
@@ -380,12 +427,12 @@ def _lire_et_juger(
                 if perdues:  # what was not read may be a leak: search the raw file
                     resultat.echecs += perdues
                     resultat.echecs += _echecs_constats(dp.scanner_csv_brut(chemin, table), nom_court, nom)
-        _juger(con, livraison, parquets, resultat, taille_morceau)
+        _juger(con, livraison, parquets, resultat, taille_morceau, moteur)
     finally:
         con.close()
 
 
-def _juger(con, livraison, parquets, resultat, taille_morceau) -> None:
+def _juger(con, livraison, parquets, resultat, taille_morceau, moteur: str = MOTEUR) -> None:
     suites = rg.charger_suites()
     parametres = {"projet_livraison": [livraison.projet_id], **rg.catalogue()}
     for nom in contrat.TABLES:
@@ -396,7 +443,10 @@ def _juger(con, livraison, parquets, resultat, taille_morceau) -> None:
         regles = suites[nom]
         trouves: dict[int, rg.Resultat] = {}
         trouves.update(rg.regles_schema(con, parquet, regles))
-        trouves.update(rg.regles_ge(con, table, parquet, regles, parametres, taille_morceau))
+        if moteur == "ge":
+            trouves.update(rg.regles_ge(con, table, parquet, regles, parametres, taille_morceau))
+        else:
+            trouves.update(rg.regles_compilees(con, parquet, regles, parametres))
         trouves.update(rg.regles_sql(con, nom, parquets, regles))
         resultat.regles_verifiees += len(regles)
         for indice in sorted(trouves):
@@ -417,7 +467,7 @@ def juger_landing(livraison: lecture.Livraison, landing: Path) -> ResultatValida
         lignes = pq.ParquetFile(parquet).metadata.num_rows
         resultat.tables[nom] = lecture.TableLue(nom, f"{livraison.nom}/{nom}.csv", lignes, parquet)
     con = duckdb.connect()
-    con.execute(f"set memory_limit = '{lecture.MEMOIRE_DUCKDB}'")
+    lecture.regler_connexion(con)
     try:
         _juger(con, livraison, parquets, resultat, rg.TAILLE_MORCEAU)
     finally:

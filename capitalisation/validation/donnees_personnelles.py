@@ -78,6 +78,7 @@ _COMPILES = {nature: re.compile(motif) for nature, motif in MOTIFS.items()}
 MOTIF_GLOBAL = "|".join(f"(?:{motif.removeprefix('(?i)')})" for motif in MOTIFS.values())
 MOTIF_GLOBAL_SQL = "(?i)" + MOTIF_GLOBAL
 _GLOBAL = re.compile(MOTIF_GLOBAL, re.IGNORECASE)
+_GLOBAL_LIGNE = re.compile(MOTIF_GLOBAL, re.IGNORECASE | re.MULTILINE)  # cells joined by newlines
 
 
 # --------------------------------------------------------------------------- checks
@@ -110,6 +111,23 @@ def _coeur(correspondance: str) -> str:
     return re.sub(r"^[^0-9A-Za-z]+|[^0-9A-Za-z]+$", "", correspondance)
 
 
+_ESPACES = re.compile(r"\s+")
+_PORTEE_COURRIEL = 256  # characters searched on each side of an `@` in a long cell
+_AROBASES_CHERCHEES = 1000
+
+
+def _courriels_autour_des_arobases(valeur: str) -> list[str]:
+    trouves: list[str] = []
+    position = valeur.find("@")
+    for _ in range(_AROBASES_CHERCHEES):
+        if position < 0 or trouves:
+            break
+        fenetre = valeur[max(0, position - _PORTEE_COURRIEL): position + _PORTEE_COURRIEL]
+        trouves = [m.group(0) for m in _COMPILES["courriel"].finditer(fenetre)]
+        position = valeur.find("@", position + 1)
+    return trouves
+
+
 def natures_cellule(valeur: str, texte_libre: bool = True) -> list[str]:
     """The kinds of personal data (or formula, over-long field) a cell holds.
 
@@ -119,14 +137,23 @@ def natures_cellule(valeur: str, texte_libre: bool = True) -> list[str]:
     if valeur is None:
         return []
     trouvees = []
-    if len(valeur) > LONGUEUR_MAXIMALE:
+    long = len(valeur) > LONGUEUR_MAXIMALE
+    if long:
+        # Python's backtracking engine is quadratic on some long inputs (a million letters
+        # and no `@` for the e-mail pattern, runs of spaces for the address one): a long
+        # cell is refused anyway, and searched with whitespace runs folded and the e-mail
+        # pattern around each `@` only, which keeps the search linear.
         trouvees.append("long")
-    if not _GLOBAL.search(valeur):
+        valeur = _ESPACES.sub(" ", valeur)
+    elif not _GLOBAL.search(valeur):
         return trouvees
     for nature, motif in _COMPILES.items():
         if nature == "date" and not texte_libre:
             continue
-        correspondances = [m.group(0) for m in motif.finditer(valeur)]
+        if long and nature == "courriel":
+            correspondances = _courriels_autour_des_arobases(valeur)
+        else:
+            correspondances = [m.group(0) for m in motif.finditer(valeur)]
         if not correspondances:
             continue
         if nature == "nir" and not any(cle_nir_valide(_coeur(m)) for m in correspondances):
@@ -151,6 +178,20 @@ def masquer(texte: str) -> str:
         return "«valeur masquée»" if natures & _NATURES_MASQUEES else correspondance.group(0)
 
     return _GLOBAL.sub(remplacer, texte)
+
+
+_CHIFFRES_ENTETE = re.compile(r"[0-9]{2}\D{0,3}[0-9]{2}\D{0,3}[0-9]{2}")
+
+
+def en_tete_suspect(entete: str) -> bool:
+    """Whether a column header may be personal data: any detector (a date included), an
+    `@`, a run of digit pairs (a telephone number however written), or a long header."""
+    return (
+        bool(natures_cellule(entete))
+        or "@" in entete
+        or bool(_CHIFFRES_ENTETE.search(entete))
+        or len(entete) > 64
+    )
 
 
 def contient_donnees_personnelles(texte: str) -> bool:
@@ -216,8 +257,21 @@ def scanner_parquet(con: duckdb.DuckDBPyConnection, table: contrat.Table, parque
     if not colonnes:
         return constats
     motif = _litteral(MOTIF_GLOBAL_SQL)
+    source = f"read_parquet({_litteral(str(parquet))})"
+    # The pattern runs on each column's distinct values (a few hundred codes, one value per
+    # household for the identifiers), not on every cell: only a column with a candidate
+    # value is searched row by row.
+    suspectes = [
+        c for c in colonnes
+        if con.execute(
+            f"select count(*) from (select distinct {c} as v from {source} where {c} is not null) "
+            f"where regexp_matches(v, {motif}) or length(v) > {LONGUEUR_MAXIMALE}"
+        ).fetchone()[0]
+    ]
+    if not suspectes:
+        return constats
     condition = " or ".join(
-        f"(regexp_matches({c}, {motif}) or length({c}) > {LONGUEUR_MAXIMALE})" for c in colonnes
+        f"(regexp_matches({c}, {motif}) or length({c}) > {LONGUEUR_MAXIMALE})" for c in suspectes
     )
     selection = ", ".join(colonnes)
     curseur = con.execute(
@@ -254,14 +308,9 @@ def _encodage_lisible(chemin: Path) -> str:
 
 def _colonne_brute(table: contrat.Table | None, entetes: list[str], position: int) -> tuple[str, bool]:
     """(name to cite, whether the column is free text) for a raw cell."""
-    from capitalisation.lecture import normaliser_nom
+    from capitalisation.lecture import nom_citable
 
-    if position < len(entetes):
-        nom = normaliser_nom(entetes[position]) or f"colonne {position + 1}"
-    else:
-        nom = f"colonne {position + 1}"
-    if natures_cellule(nom):
-        nom = f"colonne {position + 1}"
+    nom = nom_citable(entetes[position] if position < len(entetes) else "", position + 1)
     texte_libre = True
     if table is not None and nom in table.noms_colonnes:
         texte_libre = table.colonne(nom).type in (contrat.TEXTE, contrat.CODE)
@@ -278,8 +327,12 @@ def scanner_lignes(lignes: Iterable[list[str]], table: contrat.Table | None) -> 
         return constats
     for position, cellule in enumerate(entetes):
         for nature in natures_cellule(cellule):
-            constats.ajouter(nature, f"en-tête, colonne {position + 1}", 1)
+            constats.ajouter(nature, f"en-tête, colonne n° {position + 1}", 1)
     for numero, ligne in enumerate(iterateur, start=2):
+        # one search per row (cells joined by newlines: every match inside a cell is still one)
+        # before the search per cell; a row with a long cell goes straight to the cells
+        if ligne and max(map(len, ligne)) <= LONGUEUR_MAXIMALE and not _GLOBAL_LIGNE.search("\n".join(ligne)):
+            continue
         for position, cellule in enumerate(ligne):
             if not cellule or (len(cellule) <= LONGUEUR_MAXIMALE and not _GLOBAL.search(cellule)):
                 continue

@@ -34,6 +34,7 @@ from pathlib import Path
 import duckdb
 
 from capitalisation import config, contrat
+from capitalisation.erreurs import ErreurUtilisateur
 
 DOSSIER_SUITES = config.RACINE / "expectations"
 TAILLE_MORCEAU = 500_000
@@ -96,6 +97,37 @@ def _colonne(kwargs: dict) -> str | None:
     return None
 
 
+class SuiteInvalide(ErreurUtilisateur):
+    """A suite that cannot be run as written: refused before any delivery is read."""
+
+
+# The expectation types each non-GE execution knows; the `ge` rules are compiled to SQL.
+TYPES_EXECUTES = {
+    "duckdb": {"unexpected_rows_expectation", "expect_column_values_to_not_match_regex_list"},
+    "schema": {"expect_table_columns_to_match_set", "expect_column_values_to_be_of_type"},
+}
+
+
+def _verifier_executable(regle: Regle, fichier: str) -> None:
+    """Refuse a rule no engine runs: a rule is never skipped."""
+    from capitalisation.validation import compilateur
+
+    lieu = f"{fichier}, attente n° {regle.indice + 1} ({regle.type})"
+    if regle.execution == "ge":
+        try:
+            compilateur.compiler(regle, None)
+        except compilateur.RegleNonCompilable as erreur:
+            raise SuiteInvalide(
+                f"{lieu} : règle que le moteur SQL ne sait pas exécuter ({erreur}) ; "
+                "la validation ne démarre pas plutôt que de l'ignorer."
+            ) from None
+    elif regle.type not in TYPES_EXECUTES[regle.execution]:
+        raise SuiteInvalide(
+            f"{lieu} : type d'attente non pris en charge pour l'exécution « {regle.execution} » ; "
+            "la validation ne démarre pas plutôt que de l'ignorer."
+        )
+
+
 @lru_cache(maxsize=4)
 def charger_suites(dossier: Path = DOSSIER_SUITES) -> dict[str, tuple[Regle, ...]]:
     """Every suite, table → its rules, checked for the meta each rule needs."""
@@ -120,7 +152,8 @@ def charger_suites(dossier: Path = DOSSIER_SUITES) -> dict[str, tuple[Regle, ...
             if not regle.code or not regle.libelle or regle.severite not in SEVERITES or (
                 regle.execution not in EXECUTIONS
             ):
-                raise ValueError(f"{chemin.name}, attente n° {indice + 1} : meta incomplète")
+                raise SuiteInvalide(f"{chemin.name}, attente n° {indice + 1} : meta incomplète.")
+            _verifier_executable(regle, chemin.name)
             regles.append(regle)
         suites[table] = tuple(regles)
     return suites
@@ -308,6 +341,25 @@ def regles_ge(
     return resultats
 
 
+def regles_compilees(
+    con: duckdb.DuckDBPyConnection,
+    parquet: Path,
+    regles: tuple[Regle, ...],
+    parametres: dict,
+) -> dict[int, Resultat]:
+    """The same row-level rules as `regles_ge`, compiled to DuckDB SQL, over the whole file."""
+    from capitalisation.validation import compilateur
+
+    a_executer = tuple(r for r in regles if r.execution == "ge")
+    resultats: dict[int, Resultat] = {}
+    source = f"read_parquet({_litteral(str(parquet))})"
+    for regle, compte, lignes, non_evaluee in compilateur.executer(con, source, a_executer, parametres):
+        resultat = resultats.setdefault(regle.indice, Resultat(regle))
+        resultat.ajouter(compte, lignes)
+        resultat.non_evaluee = non_evaluee
+    return resultats
+
+
 # --------------------------------------------------------------------------- DuckDB
 
 
@@ -336,7 +388,7 @@ def regles_sql(
             requete = requete.replace("{" + nom + "}", f"read_parquet({_litteral(str(chemin))})")
         compte, premieres = con.execute(
             f"""
-            with lignes as ({requete})
+            with lignes as materialized ({requete})
             select
                 (select count(*) from lignes),
                 (select list(ligne_source) from (

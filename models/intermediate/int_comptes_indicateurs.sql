@@ -37,6 +37,8 @@ comptes_cadres as (
 
 par_menage as (
 
+    -- one pass over the accounts: the balance of the latest month observed from m0 to mo
+    -- is taken in the same aggregate (max_by: DuckDB and Spark SQL alike)
     select
         projet_id,
         menage_id,
@@ -47,6 +49,8 @@ par_menage as (
         max(case when mois = mois_resultat then solde_fin_mois end) as solde_resultat,
         max(case when mois between mois_index and mois_resultat then mois end)
             as dernier_mois_observe,
+        max_by(solde_fin_mois, case when mois between mois_index and mois_resultat then mois end)
+            as dette_sortie,
         count(case when mois between {{ ajouter_mois('mois_resultat', -2) }} and mois_resultat
             then 1 end) as mois_recents,
         count(case when mois between {{ ajouter_mois('mois_resultat', -2) }} and mois_resultat
@@ -56,40 +60,20 @@ par_menage as (
 
 ),
 
-sortie as (
-
-    select
-        comptes_cadres.projet_id,
-        comptes_cadres.menage_id,
-        comptes_cadres.cadre,
-        comptes_cadres.solde_fin_mois as dette_sortie
-    from comptes_cadres
-    inner join par_menage
-        on comptes_cadres.projet_id = par_menage.projet_id
-        and comptes_cadres.menage_id = par_menage.menage_id
-        and comptes_cadres.cadre = par_menage.cadre
-        and comptes_cadres.mois = par_menage.dernier_mois_observe
-
-),
-
 final as (
 
     select
-        par_menage.projet_id,
-        par_menage.menage_id,
-        par_menage.cadre,
-        coalesce(par_menage.solde_avant_index, par_menage.solde_index) as dette_entree,
-        sortie.dette_sortie,
-        par_menage.dernier_mois_observe,
+        projet_id,
+        menage_id,
+        cadre,
+        coalesce(solde_avant_index, solde_index) as dette_entree,
+        dette_sortie,
+        dernier_mois_observe,
         case
-            when par_menage.solde_resultat is not null and par_menage.solde_resultat <= 0 then true
-            when par_menage.mois_recents = 3 then par_menage.mois_recents_couverts = 3
+            when solde_resultat is not null and solde_resultat <= 0 then true
+            when mois_recents = 3 then mois_recents_couverts = 3
         end as loyer_a_jour
     from par_menage
-    left join sortie
-        on par_menage.projet_id = sortie.projet_id
-        and par_menage.menage_id = sortie.menage_id
-        and par_menage.cadre = sortie.cadre
 
 )
 

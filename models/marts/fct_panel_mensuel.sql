@@ -1,14 +1,27 @@
+{#-
+    The monthly rent-account panel, limited to what its reader uses: the comparison engine
+    (difference in differences) reads the balance by month relative to m0.
+-#}
 with
 
 menages as (
 
-    select * from {{ ref('stg_livraisons__menages') }}
+    select
+        projet_id,
+        menage_id,
+        date_orientation
+    from {{ ref('stg_livraisons__menages') }}
 
 ),
 
 comptes as (
 
-    select * from {{ ref('stg_livraisons__comptes_mensuels') }}
+    select
+        projet_id,
+        menage_id,
+        mois,
+        solde_fin_mois
+    from {{ ref('stg_livraisons__comptes_mensuels') }}
 
 ),
 
@@ -17,17 +30,9 @@ final as (
     select
         comptes.projet_id,
         comptes.menage_id,
-        menages.bailleur_id,
-        menages.cohorte,
-        menages.volet,
         comptes.mois,
         {{ ecart_mois(mois_de('menages.date_orientation'), 'comptes.mois') }} as mois_relatif,
-        comptes.quittance,
-        comptes.aide_logement,
-        comptes.paiement,
-        comptes.regularisation,
-        comptes.solde_fin_mois,
-        comptes.solde_fin_mois > 0 as en_dette
+        comptes.solde_fin_mois
     from comptes
     inner join menages
         on comptes.projet_id = menages.projet_id
