@@ -5,10 +5,12 @@ VENV    := .venv
 PYTHON  := $(VENV)/bin/python
 CLI     := $(VENV)/bin/capitalisation
 INSTALL := $(VENV)/.installe
+VENV_SPARK    := .venv-spark
+INSTALL_SPARK := $(VENV_SPARK)/.installe
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
 .DEFAULT_GOAL := help
-.PHONY: help installer demo test bench lint clean
+.PHONY: help installer demo test spark bench lint clean
 
 help: ## Affiche cette aide
 	@grep -hE '^[a-z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -31,6 +33,17 @@ demo: $(INSTALL) ## Écrit les livraisons de démonstration dans demo/ et y exé
 
 test: $(INSTALL) ## Installe puis lance toute la suite de tests
 	$(VENV)/bin/pytest -n 2 --dist loadfile
+
+$(INSTALL_SPARK): pyproject.toml
+	python3 -m venv $(VENV_SPARK)
+	$(VENV_SPARK)/bin/python -m pip install --quiet --upgrade pip
+	$(VENV_SPARK)/bin/python -m pip install --quiet -e '.[spark]'
+	touch $(INSTALL_SPARK)
+
+spark: ## Construit la démonstration sur Spark local (Java, dbt-spark) et compare chaque table à DuckDB
+	.ci/paquets-systeme spark
+	$(MAKE) --no-print-directory $(INSTALL_SPARK)
+	timeout --signal=INT --kill-after=60 40m $(VENV_SPARK)/bin/python -m capitalisation.spark
 
 bench: $(INSTALL) ## Mesure temps et mémoire par étape (10 000 à 1 000 000 ménages) et la couverture des intervalles
 	$(CLI) bench $(if $(MENAGES),--menages $(MENAGES),)

@@ -66,6 +66,7 @@ def construire(
     progression=None,
     total=None,
     tests_unitaires: bool = False,
+    cible: str | None = None,
 ) -> ResultatConstruction:
     """Run `dbt <commande>` into the DuckDB file `entrepot` over `landing`.
 
@@ -74,7 +75,8 @@ def construire(
     tests check the models' SQL, not the data: they run in the test suite
     (`tests_unitaires=True`), not in every build. `progression(noeud)` is called as each
     node finishes; `total(n)` when dbt announces how many nodes it will run (once the
-    project is parsed).
+    project is parsed). `cible` names another target of profiles.yml (`spark`: see
+    capitalisation/spark/).
     """
     from dbt.cli.main import dbtRunner
 
@@ -90,6 +92,8 @@ def construire(
         "--no-use-colors",
         "--partial-parse",
     ]
+    if cible:
+        arguments += ["--target", cible]
     if commande == "build" and not tests_unitaires:
         arguments += ["--exclude-resource-type", "unit_test"]
     if selection:

@@ -60,6 +60,12 @@ final as (
 select * from final
 {% endmacro %}
 
+{#-
+    Median of an amount: the midpoint of the two middle values when their number is even,
+    truncated toward zero to the cent (what DuckDB's median of a DECIMAL gives: 1.005 → 1.00,
+    −1.015 → −1.01). Spark's percentile works in doubles and the cast rounds half up; it is
+    taken over integer cents instead (exact in a double), then truncated the same way.
+-#}
 {% macro mediane(colonne) -%}
     {{ return(adapter.dispatch('mediane', 'capitalisation')(colonne)) }}
 {%- endmacro %}
@@ -73,5 +79,6 @@ select * from final
 {%- endmacro %}
 
 {% macro spark__mediane(colonne) -%}
-    cast(percentile({{ colonne }}, 0.5) as decimal(14, 2))
+    cast(cast(percentile({{ centimes(colonne) }}, 0.5) as bigint) * cast(0.01 as decimal(4, 2))
+        as decimal(14, 2))
 {%- endmacro %}

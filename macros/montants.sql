@@ -1,11 +1,11 @@
 {#-
     Exact amounts. `cents_expr` is an exact integer number of cents; it is divided by an
     integer and rounded half away from zero to the cent, without going through floating
-    point, and returned as DECIMAL(14, 2).
+    point (no sign(): it returns a double on Spark), and returned as DECIMAL(14, 2).
 -#}
 {% macro arrondi_centimes(cents_expr, diviseur) -%}
     cast(
-        sign(cast({{ cents_expr }} as bigint))
+        case when cast({{ cents_expr }} as bigint) < 0 then -1 else 1 end
         * {{ division_entiere('abs(cast(' ~ cents_expr ~ ' as bigint)) * 2 + ' ~ diviseur, '2 * ' ~ diviseur) }}
         * cast(0.01 as decimal(4, 2))
         as decimal(14, 2)

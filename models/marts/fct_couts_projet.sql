@@ -78,7 +78,7 @@ mois as (
 
     select
         projet_id,
-        {{ dbt.datediff('date_debut', dbt.dateadd('day', 1, 'date_fin'), 'month') }} as mois_projet
+        {{ ecart_mois('date_debut', dbt.dateadd('day', 1, 'date_fin')) }} as mois_projet
     from projets
 
 ),

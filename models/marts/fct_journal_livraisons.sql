@@ -10,7 +10,7 @@ fichiers as (
 
     select
         evenement_id,
-        unnest(fichiers) as fichier_lu
+        {{ deplier('fichiers') }} as fichier_lu
     from journal
 
 ),
@@ -28,8 +28,8 @@ final as (
         fichiers.fichier_lu.fichier as fichier,
         fichiers.fichier_lu.sha256 as sha256,
         fichiers.fichier_lu.lignes as lignes_lues,
-        array_to_string(journal.raisons, ' ; ') as raisons,
-        cast(len(journal.raisons) as integer) as nombre_raisons
+        {{ joindre_liste('journal.raisons', "' ; '") }} as raisons,
+        cast({{ longueur_liste('journal.raisons') }} as integer) as nombre_raisons
     from journal
     left join fichiers
         on journal.evenement_id = fichiers.evenement_id

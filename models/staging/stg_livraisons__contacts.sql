@@ -11,7 +11,7 @@ final as (
     select
         menage_id,
         projet_id,
-        "date" as date_contact,
+        {{ adapter.quote('date') }} as date_contact,
         type_contact,
         honore,
         intervenant,

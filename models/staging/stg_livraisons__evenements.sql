@@ -11,7 +11,7 @@ final as (
     select
         menage_id,
         projet_id,
-        "date" as date_evenement,
+        {{ adapter.quote('date') }} as date_evenement,
         type_evenement,
         evenements.date_extraction,
         evenements.ligne_source

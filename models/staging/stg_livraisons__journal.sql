@@ -6,7 +6,7 @@
 {%- set motif = env_var('CAPITALISATION_LANDING', 'warehouse/landing') ~ '/../journal/*.json' -%}
 {%- set present = false -%}
 {%- if execute -%}
-    {%- set present = run_query("select count(*) from glob('" ~ motif ~ "')").columns[0].values()[0] > 0 -%}
+    {%- set present = journal_present(motif) -%}
 {%- endif %}
 
 with
@@ -16,16 +16,18 @@ journal as (
     {% if present -%}
     select * from {{ journal }}
     {%- else -%}
+    {%- set texte = dbt.type_string() %}
     select
-        null::varchar as evenement_id,
-        null::varchar as execution_id,
-        null::timestamp as horodatage,
-        null::varchar as projet_id,
-        null::date as date_extraction,
-        null::varchar as dossier,
-        null::varchar as statut,
-        null::struct(fichier varchar, sha256 varchar, lignes bigint)[] as fichiers,
-        null::varchar[] as raisons
+        cast(null as {{ texte }}) as evenement_id,
+        cast(null as {{ texte }}) as execution_id,
+        cast(null as timestamp) as horodatage,
+        cast(null as {{ texte }}) as projet_id,
+        cast(null as date) as date_extraction,
+        cast(null as {{ texte }}) as dossier,
+        cast(null as {{ texte }}) as statut,
+        cast(null as {{ type_liste(type_structure([('fichier', texte), ('sha256', texte), ('lignes', 'bigint')])) }})
+            as fichiers,
+        cast(null as {{ type_liste(texte) }}) as raisons
     where false
     {%- endif %}
 
