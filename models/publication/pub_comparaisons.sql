@@ -82,12 +82,19 @@ final as (
         {{ masquer('regles.ic_haut', 'ligne_secrete') }} as ic_haut,
         {{ masquer('regles.p_valeur', 'ligne_secrete') }} as p_valeur,
         {{ masquer('round(regles.ess, 0)', 'ligne_secrete') }} as ess,
+        {{ masquer('regles.e_valeur', 'ligne_secrete') }} as e_valeur,
+        {{ masquer('regles.e_valeur_ic', 'ligne_secrete') }} as e_valeur_ic,
+        {{ masquer('regles.p_holm', 'ligne_secrete') }} as p_holm,
+        regles.estimande,
+        regles.covariables_utilisees,
+        regles.covariables_ecartees,
         coalesce(avertissements.avertissements, '') as avertissements,
         {{ liste_secrets([('n_traites', 'n_traites_secret'), ('k_traites', 'k_traites_secret'),
             ('n_temoins', 'n_temoins_secret'), ('k_temoins', 'k_temoins_secret'),
             ('p_traites', 'ligne_secrete'), ('p_temoins', 'ligne_secrete'),
             ('estimation', 'ligne_secrete'), ('ic_bas', 'ligne_secrete'), ('ic_haut', 'ligne_secrete'),
-            ('p_valeur', 'ligne_secrete'), ('ess', 'ligne_secrete')]) }} as cellules_secretes
+            ('p_valeur', 'ligne_secrete'), ('ess', 'ligne_secrete'), ('e_valeur', 'ligne_secrete'),
+            ('e_valeur_ic', 'ligne_secrete'), ('p_holm', 'ligne_secrete')]) }} as cellules_secretes
     from regles
     left join avertissements
         on regles.projet_id = avertissements.projet_id
