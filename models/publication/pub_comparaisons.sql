@@ -41,10 +41,17 @@ final as (
         {{ masquer('ic_haut', 'ligne_secrete') }} as ic_haut,
         {{ masquer('p_valeur', 'ligne_secrete') }} as p_valeur,
         ess,
+        {{ masquer('e_valeur', 'ligne_secrete') }} as e_valeur,
+        {{ masquer('e_valeur_ic', 'ligne_secrete') }} as e_valeur_ic,
+        {{ masquer('p_holm', 'ligne_secrete') }} as p_holm,
+        estimande,
+        covariables_utilisees,
+        covariables_ecartees,
         avertissements,
         {{ liste_secrets([('k_traites', 'ligne_secrete'), ('k_temoins', 'ligne_secrete'),
             ('estimation', 'ligne_secrete'), ('n_traites', effectif_secret('n_traites')),
-            ('n_temoins', effectif_secret('n_temoins'))]) }} as cellules_secretes
+            ('n_temoins', effectif_secret('n_temoins')), ('e_valeur', 'ligne_secrete'),
+            ('e_valeur_ic', 'ligne_secrete'), ('p_holm', 'ligne_secrete')]) }} as cellules_secretes
     from drapeaux
 
 )

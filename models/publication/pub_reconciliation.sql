@@ -59,7 +59,10 @@ regles as (
 
     select
         *,
-        n_secret or k_secret as recalcul_secret
+        n_secret or k_secret as recalcul_secret,
+        -- the figure on the published claim's own population: secret with the default one, or by
+        -- its own primary rules (fct_reconciliation.secret_population)
+        n_secret or k_secret or (not population_defaut and secret_population) as population_secrete
     from drapeaux
 
 ),
@@ -82,9 +85,23 @@ final as (
         {{ masquer('k', 'k_secret') }} as k,
         {{ masquer('ecart', 'recalcul_secret') }} as ecart,
         {{ masquer('statut', 'recalcul_secret') }} as statut,
+        population,
+        borne_basse,
+        borne_haute,
+        raison,
+        population_defaut,
+        {{ masquer('valeur_population', 'population_secrete') }} as valeur_population,
+        {{ masquer('ic_bas_population', 'population_secrete') }} as ic_bas_population,
+        {{ masquer('ic_haut_population', 'population_secrete') }} as ic_haut_population,
+        {{ masquer('n_population', 'population_secrete') }} as n_population,
+        {{ masquer('k_population', 'population_secrete') }} as k_population,
+        {{ masquer('verdict', 'population_secrete') }} as verdict,
         {{ liste_secrets([('valeur_recalculee', 'recalcul_secret'), ('ic_bas', 'recalcul_secret'),
             ('ic_haut', 'recalcul_secret'), ('n', 'n_secret'), ('k', 'k_secret'),
-            ('ecart', 'recalcul_secret'), ('statut', 'recalcul_secret')]) }} as cellules_secretes
+            ('ecart', 'recalcul_secret'), ('statut', 'recalcul_secret'),
+            ('valeur_population', 'population_secrete'), ('ic_bas_population', 'population_secrete'),
+            ('ic_haut_population', 'population_secrete'), ('n_population', 'population_secrete'),
+            ('k_population', 'population_secrete'), ('verdict', 'population_secrete')]) }} as cellules_secretes
     from regles
 
 )
