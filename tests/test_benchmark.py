@@ -272,3 +272,31 @@ def test_xlsx_sans_formule(tmp_path):
     assert [v for v, _ in valeurs] == [t.replace("\r", "_x000D_") for t in HOSTILES] + ["s"]
     assert all(t == "s" for _, t in valeurs)
     assert feuille["B2"].value == 2 and feuille["B2"].data_type == "n"
+
+
+def test_vue_publique_sans_nom_ni_code(entrepot, tmp_path, monkeypatch):
+    """The public site's benchmark designates every landlord by a letter: a page naming them
+    beside the figures a landlord's view gives under letters would give the names back."""
+    vue = benchmark.lire_vue(entrepot, public=True, sel="sel-public")
+    assert vue.public and vue.lecteur is None
+    assert sorted(vue.libelles.values()) == sorted(f"Bailleur {chr(ord('A') + i)}" for i in range(15))
+    dossier = benchmark.exporter(vue, tmp_path / "public")
+    catalogue = table(entrepot, "select bailleur_id, nom from bailleurs")
+    interdits = [t for code, nom in zip(catalogue["bailleur_id"], catalogue["nom"], strict=True)
+                 for t in (code, nom)]
+    textes = [f.read_bytes().decode("utf-8", errors="ignore") for f in Path(dossier).iterdir()
+              if f.suffix in (".csv", ".json", ".svg")]
+    monkeypatch.chdir(tmp_path)
+    textes.append(benchmark.page_benchmark(dossier))
+    tout = "\n".join(textes)
+    assert "Bailleur A" in tout and "désignés par une lettre" in tout
+    assert [t for t in interdits if re.search(rf"(?<![\w-]){re.escape(t)}(?![\w-])", tout)] == []
+    assert json.loads((Path(dossier) / "benchmark.json").read_text(encoding="utf-8"))["public"] is True
+
+
+def test_page_arrondit_une_seule_fois():
+    """4 036 / 4 955 = 81,45 %: the page shows 81 %, as every other output, not the export's
+    81,5 % rounded again to 82 %."""
+    ligne = {"Proportion (%)": "81,5", "Numérateur (k)": "4\u00a0036", "Dénominateur (n)": "4\u00a0955"}
+    assert benchmark._case_page(ligne).startswith("81\u00a0%")
+    assert benchmark._case_page({**ligne, "Numérateur (k)": "s"}) == "s"

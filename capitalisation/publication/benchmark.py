@@ -66,6 +66,7 @@ class Vue:
     projets: pd.DataFrame  # pub_benchmark_projet_bailleur (+ libelle), own projects only for a landlord
     programme: pd.DataFrame  # pub_indicateurs_programme, benchmark indicators
     date: dt.date = field(default_factory=dt.date.today)
+    public: bool = False  # the programme's view for the public site: every landlord under a letter
 
     @property
     def titre(self) -> str:
@@ -106,8 +107,11 @@ def _connexion(entrepot: Path):
     return connecter(entrepot)
 
 
-def lire_vue(entrepot: Path, bailleur: str | None = None, sel: str | None = None) -> Vue:
-    """The benchmark as `bailleur` (or the programme, when None) may see it."""
+def lire_vue(entrepot: Path, bailleur: str | None = None, sel: str | None = None, public: bool = False) -> Vue:
+    """The benchmark as `bailleur` (or the programme, when None) may see it. `public`: the
+    programme's view for the public site, where every landlord is designated by a letter (drawn
+    at random at each export): a landlord's view gives the other landlords' figures under
+    letters, and a page naming them beside the same figures would give the names back."""
     con = _connexion(entrepot)
     try:
         tables = {r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()}
@@ -141,11 +145,13 @@ def lire_vue(entrepot: Path, bailleur: str | None = None, sel: str | None = None
         libelles[bailleur] = noms[bailleur]
         projets = projets[projets["bailleur_id"] == bailleur]
         bailleurs = bailleurs.drop(columns=["projets"])
+    elif public:
+        libelles = pseudonymes(presents, None, sel or secrets.token_hex(16))
     else:
         libelles = {code: noms.get(code, code) for code in presents}
     bailleurs = bailleurs.assign(libelle=bailleurs["bailleur_id"].map(libelles))
     projets = projets.assign(libelle=projets["bailleur_id"].map(libelles))
-    return Vue(bailleur, libelles, bailleurs, projets, programme)
+    return Vue(bailleur, libelles, bailleurs, projets, programme, public=public and bailleur is None)
 
 
 # --------------------------------------------------------------------------- cells
@@ -218,7 +224,8 @@ def _ligne_programme(ligne: pd.Series) -> list:
 def tableaux(vue: Vue) -> list[tableurs.Tableau]:
     """The tables of an export: landlords across projects (with the programme's rows), and
     landlords within projects."""
-    programme_vue = vue.lecteur is None
+    # The programme team's view names the landlords and gives their codes; the public one does not.
+    programme_vue = vue.lecteur is None and not vue.public
     entete = ["Bailleur"] + (["Code bailleur", "Projets"] if programme_vue else [])
     lignes = []
     par_indicateur = {code: vue.bailleurs[vue.bailleurs["indicateur"] == code] for code, _, _ in INDICATEURS}
@@ -302,6 +309,7 @@ def exporter(vue: Vue, sortie: Path, progression=None) -> Path:
             "titre": vue.titre,
             "vue": "programme" if vue.lecteur is None else "bailleur",
             "lecteur": None if vue.lecteur is None else vue.libelles[vue.lecteur],
+            "public": vue.public,
             "date": vue.date.isoformat(),
             "date_texte": formats.date_longue(vue.date),
             "tableaux": {"bailleurs": "benchmark_bailleurs.csv",
@@ -424,6 +432,14 @@ def _lire_csv_export(chemin: Path) -> list[dict]:
         return list(csv.DictReader(flux, delimiter=";"))
 
 
+def _nombre_export(texte) -> float | None:
+    """A number of an exported CSV cell (« 4 955 », « '12 »), None for « s » or empty."""
+    texte = (texte or "").lstrip("'").replace("\u00a0", "").replace("\u202f", "").replace(" ", "")
+    if not texte or texte == SECRET:
+        return None
+    return float(texte.replace(",", "."))
+
+
 def _case_page(ligne: dict) -> str:
     """« 76 % ▽ », or « s » (from an exported row)."""
     proportion = (ligne.get("Proportion (%)") or "").lstrip("'")
@@ -431,7 +447,12 @@ def _case_page(ligne: dict) -> str:
         return SECRET
     if not proportion:
         return "—"
-    texte = formats.nombre(float(proportion.replace(",", ".")), 0) + "\u00a0%"
+    # k / n rounded once, as on every other output (formats.pourcentage), never the export's
+    # rounded percentage rounded again (4 036 / 4 955 is 81 %, not 81,5 % then 82 %)
+    k, n = (_nombre_export(ligne.get(c)) for c in ("Numérateur (k)", "Dénominateur (n)"))
+    if k is None or not n:
+        return SECRET
+    texte = formats.pourcentage(k / n)
     inverse = {v: k for k, v in POSITIONS.items()}
     p95 = inverse.get(ligne.get("Position (95 %)"))
     p998 = inverse.get(ligne.get("Position (99,8 %)"))
@@ -467,6 +488,10 @@ def page_benchmark(dossier: str | Path) -> str:
         morceaux.append(
             f"Vue de {_md(manifeste['lecteur'])} : les autres bailleurs sont désignés par une lettre, "
             "tirée au hasard à chaque export.\n")
+    elif manifeste.get("public"):
+        morceaux.append(
+            "Les bailleurs sont désignés par une lettre, tirée au hasard à chaque export : chaque "
+            "bailleur reçoit sa propre vue, où il figure sous son nom.\n")
     morceaux.append("## Tableau des bailleurs\n")
     lignes = _lire_csv_export(dossier / manifeste["tableaux"]["bailleurs"])
     par_bailleur: dict[str, dict[str, dict]] = {}
