@@ -520,6 +520,22 @@ def detecter_formats(
     return (next(iter(dates), "%Y-%m-%d"), next(iter(decimales), "."))
 
 
+def _copier_en_parquet(con: duckdb.DuckDBPyConnection, selection: str, parametres: list,
+                       parquet: Path) -> Path:
+    """Write `selection` to a temporary Parquet file beside `parquet` and return its path (the
+    caller swaps it in). On a DuckDB error the temporary file is removed and a full disk or a
+    refused write is reported in French (verifier_ecriture); any other error is raised again."""
+    parquet.parent.mkdir(parents=True, exist_ok=True)
+    provisoire = parquet.with_name(f".{parquet.name}.{os.getpid()}.tmp")
+    try:
+        con.execute(f"copy ({selection}) to '{provisoire}' (format parquet, compression zstd)", parametres)
+    except duckdb.Error as erreur:
+        provisoire.unlink(missing_ok=True)
+        verifier_ecriture(erreur, parquet.parent)
+        raise
+    return provisoire
+
+
 def _lecture_typee(
     con: duckdb.DuckDBPyConnection,
     table: contrat.Table,
@@ -580,26 +596,19 @@ def _lecture_typee(
         lignes, douteuses = con.execute(f"select count(*), {anomalies} from lecture_typee").fetchone()
         if rejets or douteuses:
             return None
-        parquet.parent.mkdir(parents=True, exist_ok=True)
-        provisoire = parquet.with_name(f".{parquet.name}.{os.getpid()}.tmp")
-        try:
-            con.execute(
-                f"""
-                copy (
-                    select
-                        {", ".join(expressions)},
-                        ?::date as date_extraction,
-                        rowid + 2 as ligne_source,
-                        cast(0 as bigint) as anomalies_lecture
-                    from lecture_typee
-                ) to '{provisoire}' (format parquet, compression zstd)
-                """,
-                [date_extraction],
-            )
-        except duckdb.Error as erreur:
-            provisoire.unlink(missing_ok=True)
-            verifier_ecriture(erreur, parquet.parent)
-            raise
+        provisoire = _copier_en_parquet(
+            con,
+            f"""
+                select
+                    {", ".join(expressions)},
+                    ?::date as date_extraction,
+                    rowid + 2 as ligne_source,
+                    cast(0 as bigint) as anomalies_lecture
+                from lecture_typee
+            """,
+            [date_extraction],
+            parquet,
+        )
         os.replace(provisoire, parquet)
         return int(lignes)
     except duckdb.Error as erreur:
@@ -642,12 +651,10 @@ def _lecture_ligne_a_ligne(
         for bit, (_, condition) in enumerate(controles)
     ) or "0"
     colonnes = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(noms)))
-    parquet.parent.mkdir(parents=True, exist_ok=True)
-    provisoire = parquet.with_name(f".{parquet.name}.{os.getpid()}.tmp")
     try:
-        con.execute(
+        provisoire = _copier_en_parquet(
+            con,
             f"""
-            copy (
                 select
                     {", ".join(expressions)},
                     ?::date as date_extraction,
@@ -656,13 +663,11 @@ def _lecture_ligne_a_ligne(
                 from read_csv(?, delim = ?, header = true, auto_detect = false, quote = '"',
                               escape = '"', columns = {{{colonnes}}}, null_padding = false,
                               strict_mode = true)
-            ) to '{provisoire}' (format parquet, compression zstd)
             """,
             [date_extraction, str(csv), separateur],
+            parquet,
         )
     except duckdb.Error as erreur:
-        provisoire.unlink(missing_ok=True)
-        verifier_ecriture(erreur, parquet.parent)
         # DuckDB's message quotes the offending line: never repeat it (it may hold personal data).
         texte = str(erreur)
         ligne = re.search(r"Line:? (\d+)", texte)

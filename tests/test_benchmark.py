@@ -205,11 +205,10 @@ def test_figures_et_texte_alternatif(exports):
     manifeste = json.loads((exports / "bailleur-batigere" / "benchmark.json").read_text(encoding="utf-8"))
     adhesion = next(f for f in manifeste["figures"] if f["indicateur"] == "adhesion")
     assert adhesion["titre"] == "Adhésion à l'accompagnement"
+    assert "Batigère" in adhesion["texte_alternatif"] and "Moyenne du programme" in adhesion["texte_alternatif"]
     assert "limites de contrôle à 95 %" in adhesion["legende"]
-    rdv = next(f for f in manifeste["figures"] if f["indicateur"] == "rdv_honores")
-    assert "Batigère" in rdv["texte_alternatif"] and "Moyenne du programme" in rdv["texte_alternatif"]
-    svg = (exports / "bailleur-batigere" / "entonnoir_rdv_honores.svg").read_text(encoding="utf-8")
-    assert rdv["titre"] in svg and re.search(r"Bailleur [A-N]\b", svg)
+    svg = (exports / "bailleur-batigere" / "entonnoir_adhesion.svg").read_text(encoding="utf-8")
+    assert "Adhésion à l'accompagnement" in svg and re.search(r"Bailleur [A-N]\b", svg)
     png = (exports / "bailleur-batigere" / "entonnoir_adhesion.png").read_bytes()
     assert png.startswith(b"\x89PNG") and "Diagramme en entonnoir".encode("latin-1", "ignore") in png
 
@@ -275,25 +274,29 @@ def test_xlsx_sans_formule(tmp_path):
     assert feuille["B2"].value == 2 and feuille["B2"].data_type == "n"
 
 
-def test_page_publique_sans_nom_ni_code(entrepot, tmp_path, monkeypatch):
-    """The public site's page: a landlord's view gives the other landlords' figures under letters;
-    the public page names nobody (nor gives codes), or the figures would give the names back."""
+def test_vue_publique_sans_nom_ni_code(entrepot, tmp_path, monkeypatch):
+    """The public site's benchmark designates every landlord by a letter: a page naming them
+    beside the figures a landlord's view gives under letters would give the names back."""
     vue = benchmark.lire_vue(entrepot, public=True, sel="sel-public")
-    assert vue.public and all(libelle.startswith("Bailleur ") for libelle in vue.libelles.values())
-    benchmark.exporter(vue, tmp_path)
-    monkeypatch.chdir(tmp_path)
-    page = benchmark.page_benchmark(tmp_path / "programme")
+    assert vue.public and vue.lecteur is None
+    assert sorted(vue.libelles.values()) == sorted(f"Bailleur {chr(ord('A') + i)}" for i in range(15))
+    dossier = benchmark.exporter(vue, tmp_path / "public")
     catalogue = table(entrepot, "select bailleur_id, nom from bailleurs")
-    textes = [page] + [f.read_text(encoding="utf-8-sig") for f in (tmp_path / "programme").glob("*.csv")]
+    interdits = [t for code, nom in zip(catalogue["bailleur_id"], catalogue["nom"], strict=True)
+                 for t in (code, nom)]
+    textes = [f.read_bytes().decode("utf-8", errors="ignore") for f in Path(dossier).iterdir()
+              if f.suffix in (".csv", ".json", ".svg")]
+    monkeypatch.chdir(tmp_path)
+    textes.append(benchmark.page_benchmark(dossier))
     tout = "\n".join(textes)
-    trouves = [t for code, nom in zip(catalogue["bailleur_id"], catalogue["nom"], strict=True) for t in (code, nom)
-               if re.search(rf"(?<![\w-]){re.escape(t)}(?![\w-])", tout)]
-    assert trouves == [] and "Bailleur A" in page
+    assert "Bailleur A" in tout and "désignés par une lettre" in tout
+    assert [t for t in interdits if re.search(rf"(?<![\w-]){re.escape(t)}(?![\w-])", tout)] == []
+    assert json.loads((Path(dossier) / "benchmark.json").read_text(encoding="utf-8"))["public"] is True
 
 
-def test_page_un_seul_arrondi(exports):
-    """The page's percentage is k / n rounded once: 4 036 / 4 955 = 81,45 % reads 81 %, as on the
-    programme page, not 81,5 % (the export's one decimal) rounded again to 82 %."""
-    ligne = {"Proportion (%)": "81,5", "Numérateur (k)": "4036", "Dénominateur (n)": "4955"}
+def test_page_arrondit_une_seule_fois():
+    """4 036 / 4 955 = 81,45 %: the page shows 81 %, as every other output, not the export's
+    81,5 % rounded again to 82 %."""
+    ligne = {"Proportion (%)": "81,5", "Numérateur (k)": "4\u00a0036", "Dénominateur (n)": "4\u00a0955"}
     assert benchmark._case_page(ligne).startswith("81\u00a0%")
     assert benchmark._case_page({**ligne, "Numérateur (k)": "s"}) == "s"

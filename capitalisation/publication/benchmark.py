@@ -110,9 +110,8 @@ def _connexion(entrepot: Path):
 def lire_vue(entrepot: Path, bailleur: str | None = None, sel: str | None = None, public: bool = False) -> Vue:
     """The benchmark as `bailleur` (or the programme, when None) may see it. `public`: the
     programme's view for the public site, where every landlord is designated by a letter (drawn
-    at random at each export, like the others in a landlord's view): a landlord view gives the
-    other landlords' figures under letters, a page that names them beside the same figures would
-    give the names back."""
+    at random at each export): a landlord's view gives the other landlords' figures under
+    letters, and a page naming them beside the same figures would give the names back."""
     con = _connexion(entrepot)
     try:
         tables = {r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()}
@@ -433,21 +432,27 @@ def _lire_csv_export(chemin: Path) -> list[dict]:
         return list(csv.DictReader(flux, delimiter=";"))
 
 
+def _nombre_export(texte) -> float | None:
+    """A number of an exported CSV cell (« 4 955 », « '12 »), None for « s » or empty."""
+    texte = (texte or "").lstrip("'").replace("\u00a0", "").replace("\u202f", "").replace(" ", "")
+    if not texte or texte == SECRET:
+        return None
+    return float(texte.replace(",", "."))
+
+
 def _case_page(ligne: dict) -> str:
-    """« 76 % ▽ », or « s » (from an exported row). The percentage is k / n rounded once, as on
-    every other output (formats.pourcentage), never the export's rounded percentage rounded again
-    (4 036 / 4 955 is 81 %, not 81,5 % then 82 %)."""
+    """« 76 % ▽ », or « s » (from an exported row)."""
     proportion = (ligne.get("Proportion (%)") or "").lstrip("'")
     if proportion == SECRET:
         return SECRET
     if not proportion:
         return "—"
-    k = (ligne.get("Numérateur (k)") or "").lstrip("'")
-    n = (ligne.get("Dénominateur (n)") or "").lstrip("'")
-    if SECRET in (k, n) or not k or not n:
+    # k / n rounded once, as on every other output (formats.pourcentage), never the export's
+    # rounded percentage rounded again (4 036 / 4 955 is 81 %, not 81,5 % then 82 %)
+    k, n = (_nombre_export(ligne.get(c)) for c in ("Numérateur (k)", "Dénominateur (n)"))
+    if k is None or not n:
         return SECRET
-    texte = formats.pourcentage(float(k.replace(",", ".").replace("\u00a0", "").replace(" ", ""))
-                                / float(n.replace(",", ".").replace("\u00a0", "").replace(" ", "")))
+    texte = formats.pourcentage(k / n)
     inverse = {v: k for k, v in POSITIONS.items()}
     p95 = inverse.get(ligne.get("Position (95 %)"))
     p998 = inverse.get(ligne.get("Position (99,8 %)"))

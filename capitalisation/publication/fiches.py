@@ -186,7 +186,8 @@ DOSSIER_BENCHMARK = "benchmark"
 def preparer_benchmark(entrepot: Path, dossier: Path) -> str:
     """The programme's benchmark export (`capitalisation benchmark`) beside the benchmark page,
     so that the page's links to its tables resolve once published; returns the `dossier`
-    parameter of reports/benchmark.qmd (relative to the page)."""
+    parameter of reports/benchmark.qmd (relative to the page). The public site's view designates
+    every landlord by a letter (benchmark.lire_vue)."""
     from capitalisation.publication import benchmark
 
     cible = benchmark.exporter(benchmark.lire_vue(Path(entrepot), public=True), Path(dossier) / DOSSIER_BENCHMARK)
