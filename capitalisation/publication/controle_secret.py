@@ -120,6 +120,11 @@ def protegee(vraie: float, bas: float, haut: float, seuils: Seuils, plafond: flo
     return autour and not petite
 
 
+def borne_basse(indicateur: str, mesure: str) -> float:
+    """The least value of a cell: counts and debts are not negative, a total of gains may be."""
+    return -INF if mesure == "total" and indicateur != "dette_entree_eur" else 0.0
+
+
 def _manquant(valeur) -> bool:
     """None, NaN, pandas NA or NaT."""
     if valeur is None:
@@ -647,8 +652,7 @@ class Modele:
                 for a in range(nb):
                     r = vraies.get((a, ind))
                     v = 0.0 if r is None or _manquant(r[m]) else float(r[m])
-                    libre = m == "total" and ind != "dette_entree_eur"
-                    tableau[a] = self.s.variable(f"{ind}.{m}@{a}", v, -INF if libre else 0.0, groupe=atomes[a][0])
+                    tableau[a] = self.s.variable(f"{ind}.{m}@{a}", v, borne_basse(ind, m), groupe=atomes[a][0])
                     self.atome_de_variable[int(tableau[a])] = atomes[a][1]
                 self.idx[ind][m] = tableau
         # Relations of every household, kept when they hold in every cell.
