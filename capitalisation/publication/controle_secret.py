@@ -58,7 +58,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-from contextlib import contextmanager
 import datetime as dt
 import decimal
 import html
@@ -71,6 +70,7 @@ import time
 import unicodedata
 import zipfile
 from collections import Counter, defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -118,6 +118,11 @@ def protegee(vraie: float, bas: float, haut: float, seuils: Seuils, plafond: flo
     autour = haut >= min(vraie + PROTECTION, plafond) - 1e-9 and bas <= max(vraie - PROTECTION, 0) + 1e-9
     petite = bas >= 1 - 1e-9 and haut <= seuils.effectif + 1e-9
     return autour and not petite
+
+
+def entiers(bas: float, haut: float) -> tuple[float, float]:
+    """The integer interval within [bas, haut] (a count's), infinite bounds kept."""
+    return (math.ceil(bas - 1e-6) if bas > -INF else -INF, math.floor(haut + 1e-6) if haut < INF else INF)
 
 
 def borne_basse(indicateur: str, mesure: str) -> float:
@@ -1337,7 +1342,7 @@ def _courbes(donnees: dict, seuils: Seuils) -> list[Divulgation]:
                 bas = 0.0 if n_b is None else max(0.0, (n_b - pas) * (1 - r))
                 haut = INF if n_a is None and precedent["temps"] > -INF else (
                     -(n_b + pas if n_a is None else n_a + pas) * math.log(r) if (n_a or n_b) else INF)
-                bas, haut = math.ceil(bas - 1e-6), math.floor(haut + 1e-6) if haut < INF else INF
+                bas, haut = entiers(bas, haut)
                 if seuils.petit(vraie) and not protegee(vraie, bas, haut, seuils):
                     moment = ("au premier point publié" if precedent["temps"] == -INF
                               else f"entre les temps {_entier(precedent['temps'])} et {_entier(point['temps'])}")
@@ -1585,7 +1590,7 @@ def _rompues(systeme: Systeme, seuils: Seuils, sensibles: list[Sensible], fixes:
             bas, haut = valeurs[0][1]
             plafond = valeurs[1][1][1] if len(valeurs) > 1 else INF
             if s.entier:
-                bas, haut = math.ceil(bas - 1e-6), (math.floor(haut + 1e-6) if haut < INF else INF)
+                bas, haut = entiers(bas, haut)
                 plafond = math.floor(plafond + 1e-6) if plafond < INF else INF
             if protegee(s.vraie, bas, haut, seuils, plafond):
                 continue
