@@ -219,8 +219,11 @@ def test_ctrl_c_apres_le_remplacement_de_l_entrepot_le_dit(chantier, tmp_path, m
     def interrompre(*_args, **_kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(pipeline, "publier", interrompre)
-    code = cli.main(["run", "--exports", str(chantier["exports"]), "--warehouse", str(entrepot)])
+    from capitalisation.publication import controle_secret
+
+    # the gate passed, the warehouse swapped in: interrupted while the published cells are kept
+    monkeypatch.setattr(controle_secret, "enregistrer_publication", interrompre)
+    code = cli.main(["run", "--exports", str(chantier["exports"]), "--warehouse", str(entrepot), "--sans-fiches"])
     erreur = capsys.readouterr().err
     assert code == 130
     assert f"l'entrepôt {entrepot} a été reconstruit et remplacé par cette exécution" in erreur
