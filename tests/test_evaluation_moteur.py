@@ -326,17 +326,17 @@ def _table_rare(k_t, k_c, n=25, graine=8):
 
 
 def test_resultat_rare_intervalles_non_rapportes():
-    """Fewer than MIN_EVENEMENTS_INTERVALLE events in a cohort: the risk ratio, the logit's
-    marginal effect and the weighted estimates keep their estimate without interval (their
-    intervals would cover far more than 95 %), and say why with a code the publication
-    layer knows; the raw difference keeps its Miettinen-Nurminen interval."""
+    """Fewer than MIN_EVENEMENTS_INTERVALLE events in a cohort: the risk ratio and the
+    logit's marginal effect keep their estimate without interval (their intervals would
+    cover far more than 95 %), and say why with a code the publication layer knows; the
+    raw difference keeps its Miettinen-Nurminen interval, the weighted estimates their
+    randomisation intervals (they hold their level with so few events)."""
     lignes = moteur.comparer_resultat(_table_rare(4, 2), "t", "y", ["x1", "x2"],
                                       tirages=99).set_index("methode")
     brute = lignes.loc["difference_brute"]
     assert (brute["ic_bas"], brute["ic_haut"]) == pytest.approx(
         st.difference_miettinen_nurminen(4, 25, 2, 25)[1:])
-    assert "intervalle_evenements_rares" not in brute["codes_avertissement"]
-    for methode in ("rapport_risques", "logit_effet_marginal", "ipw_att", "ipw_ra_att"):
+    for methode in ("rapport_risques", "logit_effet_marginal"):
         ligne = lignes.loc[methode]
         assert math.isfinite(ligne["estimation"]), methode
         assert math.isnan(ligne["ic_bas"]) and math.isnan(ligne["ic_haut"]), methode
@@ -344,9 +344,11 @@ def test_resultat_rare_intervalles_non_rapportes():
         assert f"moins de {moteur.MIN_EVENEMENTS_INTERVALLE} événements" in ligne["avertissements"]
         assert math.isnan(ligne["e_valeur_ic"]) and math.isfinite(ligne["e_valeur"])
     assert lignes.loc["rapport_risques", "p_valeur"] == pytest.approx(st.p_fisher(4, 25, 2, 25))
-    for methode in ("logit_effet_marginal", "ipw_att", "ipw_ra_att"):
-        assert math.isnan(lignes.loc[methode, "p_valeur"])
-        assert math.isnan(lignes.loc[methode, "p_permutation"])
+    assert math.isnan(lignes.loc["logit_effet_marginal", "p_valeur"])
+    for methode in ("difference_brute", "ipw_att", "ipw_ra_att"):
+        assert math.isfinite(lignes.loc[methode, "ic_bas"]), methode
+        assert "intervalle_evenements_rares" not in lignes.loc[methode, "codes_avertissement"]
+    assert lignes.loc["ipw_att", "methode_inference"].startswith("randomisation")
     # Five events (and non-events) in each cohort: every interval is reported.
     lignes = moteur.comparer_resultat(_table_rare(9, 5), "t", "y", ["x1", "x2"],
                                       tirages=99).set_index("methode")
@@ -357,4 +359,5 @@ def test_resultat_rare_intervalles_non_rapportes():
     # The rule counts non-events too.
     lignes = moteur.comparer_resultat(_table_rare(22, 12), "t", "y", ["x1", "x2"],
                                       tirages=99).set_index("methode")
-    assert math.isnan(lignes.loc["ipw_att", "ic_bas"])
+    assert math.isnan(lignes.loc["rapport_risques", "ic_bas"])
+    assert math.isfinite(lignes.loc["difference_brute", "ic_bas"])

@@ -96,12 +96,13 @@ METHODES = {
 SEUIL_SMD = 0.1
 # Fewer events (or non-events) than this in a cohort: estimates are fragile.
 MIN_EVENEMENTS = 10
-# Fewer events (or non-events) than this in a cohort: the risk ratio, the logit's marginal
-# effect and the weighted estimates are given without interval (nor p-value, for the
-# models). With so few events their intervals cover far more than their level (the
-# coverage study's rare outcome, about 6 %: 98 to 100 %), and an interval that says
-# nothing about the data is not reported as if it did. The raw difference keeps its
-# Miettinen-Nurminen interval, which holds its level there.
+# Fewer events (or non-events) than this in a cohort: the risk ratio and the logit's
+# marginal effect are given without interval (nor p-value, for the logit). With so few
+# events their intervals cover more than their level (the coverage study's rare outcome,
+# about 6 %: Katz's interval for the risk ratio 99 %, the delta method for the marginal
+# effect 97 %), and an interval that says little about the data is not reported as if it
+# did. The raw difference keeps its Miettinen-Nurminen interval, and the weighted
+# estimates their randomisation intervals, which hold their level there (95 to 97 %).
 MIN_EVENEMENTS_INTERVALLE = 5
 # Power computations.
 PUISSANCE, ALPHA = 0.8, 0.05
@@ -676,11 +677,8 @@ def comparer_resultat(
                 f"rognage : ménages dont le score de propension est hors de [{_fr(rognage, 2)} ; "
                 f"{_fr(1 - rognage, 2)}] écartés des estimations pondérées (effectifs de la ligne)"))]
     possibles_w = min(int((t_w == 1).sum()), int((t_w == 0).sum())) >= 2
-    rares_w = binaire and possibles_w and min(
-        base_w["k_t"], base_w["n_t"] - base_w["k_t"], base_w["k_c"],
-        base_w["n_c"] - base_w["k_c"]) < MIN_EVENEMENTS_INTERVALLE
     ipw = modeles.ipw(y_w, t_w, x_w, erreurs_w, estimande=estimande) if possibles_w else impossible
-    petit_w = petit and possibles_w and ipw.get("scores") is not None and not rares_w
+    petit_w = petit and possibles_w and ipw.get("scores") is not None
     dr = (modeles.ipw_ra(y_w, t_w, x_w, erreurs_w, estimande=estimande, scores=ipw["scores"])
           if possibles_w and ipw.get("scores") is not None
           else {**impossible, "avertissements": ipw["avertissements"][-1:] or impossible["avertissements"]})
@@ -699,9 +697,6 @@ def comparer_resultat(
                 f"randomisation : traitement retiré selon les scores de propension, modèle "
                 f"réajusté à chaque tirage ({r['tirages']} tirages), intervalle par inversion du "
                 "test sous un effet additif constant")
-    if rares_w:
-        for estime, quoi in ((ipw, "pondération inverse"), (dr, "estimation doublement robuste")):
-            _retirer_intervalle(estime, quoi)
     elif erreurs_w.type == "bootstrap" and math.isfinite(dr["estimation"]):
         dr.update(ic_bas=math.nan, ic_haut=math.nan, p_valeur=math.nan,
                   methode_inference="aucune (grappes peu nombreuses)")

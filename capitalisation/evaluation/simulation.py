@@ -221,6 +221,8 @@ def main(argv: list[str] | None = None) -> int:
     from rich.console import Console
     from rich.table import Table
 
+    from capitalisation.evaluation import moteur
+
     parseur = argparse.ArgumentParser(
         prog="python -m capitalisation.evaluation.simulation",
         description="Couverture des intervalles à 95 % du moteur de comparaison, sur des jeux "
@@ -260,11 +262,12 @@ def main(argv: list[str] | None = None) -> int:
     console.print(table)
     console.print("« non rapporté » : le moteur ne donne pas cet intervalle pour de telles données "
                   "(avec des grappes peu nombreuses, ni le rapport de risques, ni l'effet marginal "
-                  "du logit, ni l'estimation doublement robuste n'ont d'intervalle fiable). "
-                  "« Intervalles » : jeux où l'intervalle est donné (le logit sous séparation n'a "
-                  "pas d'estimation). « prudent » : l'intervalle couvre plus que prévu (résultat "
-                  "rare : les intervalles exacts ou de score sont conservateurs avec si peu "
-                  "d'événements).")
+                  "du logit, ni l'estimation doublement robuste n'ont d'intervalle fiable ; avec "
+                  f"moins de {moteur.MIN_EVENEMENTS_INTERVALLE} événements ou non-événements dans "
+                  "une cohorte, ni le rapport de risques ni l'effet marginal du logit : leurs "
+                  "intervalles couvriraient bien plus que 95 %). « Intervalles » : jeux où "
+                  "l'intervalle est donné (le logit sous séparation n'a pas d'estimation). "
+                  "« prudent » : l'intervalle couvre plus que prévu.")
     console.print(f"Durée : {fr(duree, 1)} s.")
     return 0
 
