@@ -71,7 +71,9 @@ def test_sortie_lisible(capsys):
                     "Pondération inverse", "Puissance : avec ces effectifs",
                     "Résultat « loyer_a_jour » (binaire)", "Résultat « dette_sortie » (continu)",
                     "moins de 30 grappes : intervalles et p-valeurs par bootstrap sauvage",
-                    "volet", "accès", "Avertissements", "Doublement robuste"):
+                    "volet", "accès", "Avertissements", "Doublement robuste",
+                    "Score de propension : modèle logistique (maximum de vraisemblance), "
+                    "log-vraisemblance −"):
         assert attendu in sortie, attendu
     # Warnings in French, without their machine codes.
     assert "grappes_peu_nombreuses" not in sortie and "secret_statistique:" not in sortie
