@@ -236,6 +236,8 @@ def comparer_table(
                             else moteur.ECART_RELATIF_CIBLE),
         })
     erreurs = modeles.choisir_erreurs(table[grappe].to_numpy() if grappe else None)
+    # The propensity model of the balance table (every household of the file), as an
+    # evaluator compares it with a published fit.
     design = moteur.design_du_modele(moteur.preparer_covariables(table, covariables, categorielles))
     propension = (modeles.resume_propension(t, design.x, design.colonnes) if design.colonnes
                   else None)
