@@ -65,13 +65,15 @@ def test_sortie_lisible(capsys):
     t = connus["accompagne"]
     k_t, n_t = int(y[t == 1].sum()), int((t == 1).sum())
     k_c, n_c = int(y[t == 0].sum()), int((t == 0).sum())
-    d, _, _ = st.difference_newcombe(k_t, n_t, k_c, n_c)
-    for attendu in ("Équilibre des covariables", "Différence brute (intervalle de Newcombe)",
+    d, _, _ = st.difference_miettinen_nurminen(k_t, n_t, k_c, n_c)
+    for attendu in ("Équilibre des covariables", "Différence brute (intervalle de Miettinen-Nurminen)",
                     "Effet marginal moyen (modèle logistique)", "Régression linéaire ajustée",
                     "Pondération inverse", "Puissance : avec ces effectifs",
                     "Résultat « loyer_a_jour » (binaire)", "Résultat « dette_sortie » (continu)",
-                    "grappes (moins de 30) : intervalles et p-valeurs par bootstrap sauvage",
-                    "volet", "accès", "Avertissements", "Doublement robuste"):
+                    "moins de 30 grappes : intervalles et p-valeurs par bootstrap sauvage",
+                    "volet", "accès", "Avertissements", "Doublement robuste",
+                    "Score de propension : modèle logistique (maximum de vraisemblance), "
+                    "log-vraisemblance −"):
         assert attendu in sortie, attendu
     # Warnings in French, without their machine codes.
     assert "grappes_peu_nombreuses" not in sortie and "secret_statistique:" not in sortie
@@ -203,7 +205,8 @@ def test_nsw_dehejia_wahba_resultats_publies(capsys, tmp_path):
     full sample of 297 and 425 gives 886 $, not this one); the regression of re78 on the
     treatment and the eight usual covariates gives 1 676 $, checked here against a direct
     statsmodels fit."""
-    causaldata = pytest.importorskip("causaldata")
+    import causaldata
+
     nsw = causaldata.nsw_mixtape.load_pandas().data
     covariables = ["age", "educ", "black", "hisp", "marr", "nodegree", "re74", "re75"]
     assert len(nsw) == 445 and nsw["treat"].sum() == 185
@@ -233,7 +236,8 @@ def _nsw_cps():
     """NSW trainees (Dehejia and Wahba's 185) with the 15 992 CPS controls, as the
     `causaldata` package ships them, with Dehejia and Wahba's (1999, 2002) propensity
     terms for the CPS comparison."""
-    causaldata = pytest.importorskip("causaldata")
+    import causaldata
+
     nsw = causaldata.nsw_mixtape.load_pandas().data
     cps = causaldata.cps_mixtape.load_pandas().data
     d = pd.concat([nsw[nsw["treat"] == 1], cps], ignore_index=True)
@@ -275,6 +279,48 @@ def test_nsw_cps_pas_de_fausse_separation(capsys, tmp_path, termes):
     te = TreatmentEffect(sm.OLS(d["re78"], z), d["treat"].astype(int), results_select=fit)
     assert ipw["estimation"] == pytest.approx(float(te.ipw(effect_group=1, return_results=False)[0]),
                                               abs=0.05)
+
+
+# Published fit of the propensity logit on NSW trainees + CPS controls with Dehejia and
+# Wahba's terms (Stata 16 `logit`, 16 177 observations, as in Cunningham's Mixtape
+# exercises on these same files): log-likelihood -407.18136; coefficient (standard error)
+# of age 2.370112 (0.3467711), agesq -0.066071 (0.0110491), black 3.829216 (0.2657018),
+# re75 -0.0001992 (0.0000391), constant -34.78074 (3.77135). The weighted estimates
+# computed from it: IPW ATT 1 689.3 (normalised e/(1-e) weights), 1 782.2 with the
+# educ x re74 term; the ATE with normalised 1/e and 1/(1-e) weights is -6 784.387 (Stata's
+# `reg re78 treat [aw = treat/ps + (1-treat)/(1-ps)]`).
+def test_nsw_cps_chiffres_publies(capsys, tmp_path):
+    d = _nsw_cps()
+    chemin = tmp_path / "nsw_cps.csv"
+    d[["treat", "re78"] + TERMES_DW + ["educre74"]].to_csv(chemin, index=False)
+
+    def comparer(termes, *options):
+        code = main(["comparer", str(chemin), "--traitement", "treat", "--resultat", "re78",
+                     "--covariables", ",".join(termes), "--json", *options])
+        assert code == 0
+        donnees = json.loads(capsys.readouterr().out)
+        return donnees, {e["methode"]: e for e in donnees["estimations"]}
+
+    donnees, lignes = comparer(TERMES_DW)
+    assert (donnees["n_traites"], donnees["n_temoins"]) == (185, 15992)
+    modele = donnees["modele_propension"]
+    assert modele["methode"] == "maximum de vraisemblance" and modele["n"] == 16177
+    assert round(modele["log_vraisemblance"], 5) == -407.18136
+    coefficients = {c["terme"]: c for c in modele["coefficients"]}
+    for terme, b, se in [("age", "2.370112", "0.3467711"), ("agesq", "-0.066071", "0.0110491"),
+                         ("black", "3.829216", "0.2657018"), ("re75", "-0.0001992", "0.0000391"),
+                         ("constante", "-34.78074", "3.77135")]:
+        # Equal to the published figure at its printed precision.
+        for calcule, publie in ((coefficients[terme]["coefficient"], b),
+                                (coefficients[terme]["erreur_type"], se)):
+            decimales = len(publie.split(".")[1])
+            assert abs(calcule - float(publie)) <= 0.5 * 10 ** -decimales, (terme, calcule, publie)
+    assert round(lignes["ipw_att"]["estimation"], 1) == 1689.3
+    assert "separation" not in lignes["ipw_att"]["codes_avertissement"]
+    _, lignes = comparer(TERMES_DW + ["educre74"])
+    assert round(lignes["ipw_att"]["estimation"], 1) == 1782.2
+    _, lignes = comparer(TERMES_DW, "--estimande", "ATE")
+    assert round(lignes["ipw_ate"]["estimation"], 3) == -6784.387
 
 
 def _fichier_reel(tmp_path) -> pd.DataFrame:

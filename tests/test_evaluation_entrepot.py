@@ -197,9 +197,12 @@ def test_erreurs_par_grappe_selon_le_nombre_de_bailleurs(evaluation):
     comp = con.execute("select * from main.fct_comparaisons where methode = 'ipw_att'").df()
     alpha = comp[comp["projet_id"] == "alpha"]
     beta = comp[comp["projet_id"] == "beta"]["avertissements"]
-    # 12 and 2 landlords, fewer than 30: the wild cluster bootstrap, said in the row.
-    assert alpha["avertissements"].str.contains("12 grappes").all()
+    # 12 and 2 landlords, fewer than 30: the wild cluster bootstrap, said in the row; the
+    # number of landlords is in the method (never in a warning, which quotes no count).
+    assert alpha["avertissements"].str.contains("grappes_peu_nombreuses: moins de 30 grappes").all()
+    assert not alpha["avertissements"].str.contains("12").any()
     assert alpha["methode_inference"].str.startswith("bootstrap sauvage").all()
+    assert alpha["methode_inference"].str.contains("12 grappes").all()
     assert beta.str.contains("grappes_peu_nombreuses").all()
 
 

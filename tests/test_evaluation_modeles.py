@@ -360,3 +360,25 @@ def test_ipw_score_de_firth_sous_separation():
     # No control in the level: the weighted control mean is that of the model without it.
     sans = modeles.ipw_att(y, t, x[:, :1], HC1)
     assert res["estimation"] == pytest.approx(sans["estimation"], abs=0.05)
+
+
+def test_resume_propension_comme_statsmodels_et_sous_separation():
+    rng = np.random.default_rng(4)
+    n = 200
+    x = np.column_stack([rng.normal(size=n), (rng.random(n) < 0.4).astype(float)])
+    t = (rng.random(n) < _expit(-0.3 + 0.8 * x[:, 0])).astype(int)
+    resume = modeles.resume_propension(t, x, ["age", "marie"])
+    fit = sm.Logit(t, sm.add_constant(x)).fit(disp=0)
+    assert resume["methode"] == "maximum de vraisemblance" and resume["n"] == n
+    assert resume["log_vraisemblance"] == pytest.approx(fit.llf, abs=1e-8)
+    assert [c["terme"] for c in resume["coefficients"]] == ["constante", "age", "marie"]
+    assert [c["coefficient"] for c in resume["coefficients"]] == pytest.approx(fit.params, abs=1e-6)
+    # Model-based standard errors (inverse information), as Stata's logit and R's glm.
+    assert [c["erreur_type"] for c in resume["coefficients"]] == pytest.approx(fit.bse, rel=1e-6)
+    # A level found among the treated only: Firth's penalised likelihood, said so.
+    x[:, 1] = 0.0
+    x[np.flatnonzero(t == 1)[:6], 1] = 1.0
+    resume = modeles.resume_propension(t, x, ["age", "marie"])
+    assert resume["methode"] == "Firth"
+    firth = modeles.ajuster_logit_firth(t.astype(float), sm.add_constant(x))
+    assert [c["coefficient"] for c in resume["coefficients"]] == pytest.approx(firth.params)

@@ -44,7 +44,7 @@ def test_resultat_binaire_lignes_et_valeurs():
     brute = lignes.iloc[0]
     assert (brute["n_traites"], brute["k_traites"], brute["n_temoins"], brute["k_temoins"]) == (
         n_t, k_t, n_c, k_c)
-    d, b, h = st.difference_newcombe(k_t, n_t, k_c, n_c)
+    d, b, h = st.difference_miettinen_nurminen(k_t, n_t, k_c, n_c)
     assert (brute["estimation"], brute["ic_bas"], brute["ic_haut"]) == pytest.approx((d, b, h))
     assert brute["p_valeur"] == pytest.approx(st.p_fisher(k_t, n_t, k_c, n_c))
     assert lignes.iloc[1]["estimation"] == pytest.approx((k_t / n_t) / (k_c / n_c))
@@ -125,7 +125,8 @@ def test_avertissements_evenements_rares_et_secret():
     import re
     for ligne in lignes["avertissements"]:
         nombres = set(re.findall(r"\d+", ligne)) - {str(config.SEUIL_DENOMINATEUR),
-                                                    str(config.SEUIL_EFFECTIF - 1), "1", "10", "20", "50"}
+                                                    str(config.SEUIL_EFFECTIF - 1), "1", "10", "20", "50",
+                                                    str(moteur.MIN_EVENEMENTS_INTERVALLE), "95"}
         assert not nombres & {"8", "3", "5", "30", "12", "18", "15", "23"}, ligne
 
 
@@ -306,11 +307,57 @@ def test_separation_du_resultat_pas_de_ligne_rebaptisee():
 
 
 def test_modele_sans_covariable_n_est_pas_la_difference_brute():
-    table = _petite_table().iloc[:70]
+    table = _petite_table().iloc[:80]               # 60 and 20: enough events for an interval
     lignes = moteur.comparer_resultat(table, "traite", "y", []).set_index("methode")
     brute, logit = lignes.loc["difference_brute"], lignes.loc["logit_effet_marginal"]
     # The saturated logit has the raw difference as estimate, with its own (delta method)
-    # interval, not Newcombe's relabelled.
+    # interval, not the raw difference's relabelled.
     assert logit["estimation"] == pytest.approx(brute["estimation"])
     assert logit["ic_bas"] != pytest.approx(brute["ic_bas"])
     assert logit["methode_inference"].startswith("méthode delta")
+
+
+def _table_rare(k_t, k_c, n=25, graine=8):
+    """n accompanied with k_t events, n controls with k_c; two covariates."""
+    rng = np.random.default_rng(graine)
+    y = np.r_[np.ones(k_t), np.zeros(n - k_t), np.ones(k_c), np.zeros(n - k_c)]
+    return pd.DataFrame({"t": np.r_[np.ones(n, int), np.zeros(n, int)], "y": y,
+                         "x1": rng.normal(size=2 * n), "x2": (rng.random(2 * n) < 0.5).astype(int)})
+
+
+def test_resultat_rare_intervalles_non_rapportes():
+    """Fewer than MIN_EVENEMENTS_INTERVALLE events in a cohort: the risk ratio and the
+    logit's marginal effect keep their estimate without interval (their intervals would
+    cover far more than 95 %), and say why with a code the publication layer knows; the
+    raw difference keeps its Miettinen-Nurminen interval, the weighted estimates their
+    randomisation intervals (they hold their level with so few events)."""
+    lignes = moteur.comparer_resultat(_table_rare(4, 2), "t", "y", ["x1", "x2"],
+                                      tirages=99).set_index("methode")
+    brute = lignes.loc["difference_brute"]
+    assert (brute["ic_bas"], brute["ic_haut"]) == pytest.approx(
+        st.difference_miettinen_nurminen(4, 25, 2, 25)[1:])
+    for methode in ("rapport_risques", "logit_effet_marginal"):
+        ligne = lignes.loc[methode]
+        assert math.isfinite(ligne["estimation"]), methode
+        assert math.isnan(ligne["ic_bas"]) and math.isnan(ligne["ic_haut"]), methode
+        assert "intervalle_evenements_rares" in ligne["codes_avertissement"], methode
+        assert f"moins de {moteur.MIN_EVENEMENTS_INTERVALLE} événements" in ligne["avertissements"]
+        assert math.isnan(ligne["e_valeur_ic"]) and math.isfinite(ligne["e_valeur"])
+    assert lignes.loc["rapport_risques", "p_valeur"] == pytest.approx(st.p_fisher(4, 25, 2, 25))
+    assert math.isnan(lignes.loc["logit_effet_marginal", "p_valeur"])
+    for methode in ("difference_brute", "ipw_att", "ipw_ra_att"):
+        assert math.isfinite(lignes.loc[methode, "ic_bas"]), methode
+        assert "intervalle_evenements_rares" not in lignes.loc[methode, "codes_avertissement"]
+    assert lignes.loc["ipw_att", "methode_inference"].startswith("randomisation")
+    # Five events (and non-events) in each cohort: every interval is reported.
+    lignes = moteur.comparer_resultat(_table_rare(9, 5), "t", "y", ["x1", "x2"],
+                                      tirages=99).set_index("methode")
+    for methode in ("difference_brute", "rapport_risques", "logit_effet_marginal", "ipw_att",
+                    "ipw_ra_att"):
+        assert math.isfinite(lignes.loc[methode, "ic_bas"]), methode
+        assert "intervalle_evenements_rares" not in lignes.loc[methode, "codes_avertissement"]
+    # The rule counts non-events too.
+    lignes = moteur.comparer_resultat(_table_rare(22, 12), "t", "y", ["x1", "x2"],
+                                      tirages=99).set_index("methode")
+    assert math.isnan(lignes.loc["rapport_risques", "ic_bas"])
+    assert math.isfinite(lignes.loc["difference_brute", "ic_bas"])

@@ -62,3 +62,26 @@ def test_main_affiche_le_tableau(capsys):
     sortie = capsys.readouterr().out
     assert "Couverture des intervalles à 95 %" in sortie and "ipw_att (randomisation)" in sortie
     assert simulation.main(["--scenarios", "inconnu"]) == 2
+
+
+def test_etude_courte_resultat_rare():
+    # About 6 %: fewer than five events in a cohort, so neither the risk ratio nor the
+    # logit's marginal effect has an interval (they would over-cover); the raw difference
+    # and the weighted estimates keep theirs.
+    resultats = simulation.etude_couverture(n_jeux=4, graine=5, scenarios=["rare"], tirages=49)
+    rare = resultats.set_index("methode")
+    assert rare.loc["rapport_risques", "verdict"] == "non rapporté"
+    assert rare.loc["logit_effet_marginal", "n_intervalles"] == 0
+    assert rare.loc["difference_brute", "n_intervalles"] == 4
+    assert rare.loc["ipw_att", "n_intervalles"] >= 3
+
+
+def test_verdicts():
+    assert simulation.verdict(0.95, 1000, 1000) == "oui"
+    assert simulation.verdict(0.968, 1000, 1000) == "oui"
+    assert simulation.verdict(0.99, 1000, 1000) == "prudent (> 97 %)"
+    assert simulation.verdict(0.90, 1000, 1000) == "NON"
+    assert simulation.verdict(float("nan"), 0, 1000) == "non rapporté"
+    # An interval given for one dataset in a thousand: its coverage is not measured.
+    assert simulation.verdict(1.0, 1, 1000) == "rarement rapporté"
+    assert simulation.verdict(0.96, 60, 1000) == "oui"

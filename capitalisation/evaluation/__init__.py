@@ -1,7 +1,7 @@
 """Treatment versus control: the evaluator's comparison engine.
 
-* `statistiques` — pure functions: Wilson and Newcombe intervals, risk ratio, Fisher's
-  exact test, Welch, standardised differences, effective sample size, power,
+* `statistiques` — pure functions: Wilson, Newcombe and Miettinen-Nurminen intervals, risk
+  ratio, Fisher's exact test, Welch, standardised differences, effective sample size, power,
   Kaplan-Meier, log-rank, Cox.
 * `inference` — separation by linear programming, wild cluster bootstrap, randomisation
   inference, exact power of Fisher's and Welch's tests, E-values, Holm.

@@ -236,12 +236,18 @@ def comparer_table(
                             else moteur.ECART_RELATIF_CIBLE),
         })
     erreurs = modeles.choisir_erreurs(table[grappe].to_numpy() if grappe else None)
+    # The propensity model of the balance table (every household of the file), as an
+    # evaluator compares it with a published fit.
+    design = moteur.design_du_modele(moteur.preparer_covariables(table, covariables, categorielles))
+    propension = (modeles.resume_propension(t, design.x, design.colonnes) if design.colonnes
+                  else None)
     return {
         "traitement": traitement, "resultats": resultats, "types": types, "covariables": covariables,
         "categorielles": list(categorielles), "estimande": estimande, "rognage": rognage,
         "grappe": grappe, "erreurs": erreurs.libelle, "n_menages": len(table),
         "n_traites": int((t == 1).sum()), "n_temoins": int((t == 0).sum()),
         "resultats_manquants": manquants,
+        "modele_propension": propension,
         "equilibre": equilibre,
         "estimations": moteur.ajouter_holm(pd.concat(estimations, ignore_index=True)),
         "puissance": puissances,
@@ -277,6 +283,10 @@ def en_json(resultat: dict, fichier: str) -> str:
                                            "categorielles", "estimande", "rognage", "grappe",
                                            "erreurs", "n_menages", "n_traites", "n_temoins",
                                            "resultats_manquants")},
+        "modele_propension": (None if resultat["modele_propension"] is None else {
+            cle: ([{k: _propre(v) for k, v in c.items()} for c in valeur] if cle == "coefficients"
+                  else _propre(valeur))
+            for cle, valeur in resultat["modele_propension"].items()}),
         "equilibre": _lignes_json(resultat["equilibre"]),
         "estimations": _lignes_json(resultat["estimations"]),
         "puissance": [{k: _propre(v) for k, v in p.items()} for p in resultat["puissance"]],
@@ -366,6 +376,12 @@ def afficher(resultat: dict, fichier: str) -> None:
             console.print(f"Résultat « {nom} » manquant pour {manque['accompagnes']} accompagné(s) "
                           f"et {manque['temoins']} témoin(s) : ces ménages sont exclus de ses "
                           "estimations.", highlight=False)
+
+    propension = resultat.get("modele_propension")
+    if propension and propension["log_vraisemblance"] is not None:
+        console.print(f"Score de propension : modèle logistique ({propension['methode']}), "
+                      f"log-vraisemblance {nombre_fr(propension['log_vraisemblance'], 2)}.",
+                      highlight=False)
 
     eq = resultat["equilibre"]
     if len(eq):

@@ -108,9 +108,9 @@ def choisir_erreurs(grappes: np.ndarray | pd.Series | None,
     if g >= 2:
         return Erreurs("bootstrap", codes, g, [(
             "grappes_peu_nombreuses",
-            f"{g} grappes (moins de {MIN_GRAPPES}) : intervalles et p-valeurs par bootstrap "
-            f"sauvage par grappe (poids de {'Webb' if g < 12 else 'Rademacher'}, {tirages} "
-            "tirages)")], tirages=tirages)
+            f"moins de {MIN_GRAPPES} grappes : intervalles et p-valeurs par bootstrap sauvage par "
+            f"grappe (poids de {'Webb' if g < 12 else 'Rademacher'}, {tirages} tirages)")],
+            tirages=tirages)
     return Erreurs("HC", None, g, tirages=tirages)
 
 
@@ -301,8 +301,8 @@ def effet_marginal_logit(
     if erreurs.type == "bootstrap":
         res = _normal(ame, math.nan, niveau)
         avs = avs + [("intervalle_non_applicable", (
-            f"effet marginal du logit : {erreurs.n_grappes} grappes, trop peu pour un intervalle "
-            "groupé par grappe fiable ; estimation donnée sans intervalle ni p-valeur"))]
+            f"effet marginal du logit : moins de {MIN_GRAPPES} grappes, trop peu pour un "
+            "intervalle groupé par grappe fiable ; estimation donnée sans intervalle ni p-valeur"))]
         res["methode_inference"] = "aucune (grappes peu nombreuses)"
     else:
         ddl = erreurs.ddl(len(y), z.shape[1])
@@ -410,36 +410,79 @@ def ajuster_logit_firth(y: np.ndarray, z: np.ndarray, max_iterations: int = 100,
     return LogitFirth(params=beta, levier=levier, converge=converge, iterations=iteration)
 
 
-def _score_propension(
-    traite: np.ndarray, x: np.ndarray | None, erreurs: Erreurs
-) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None, list[Avertissement]]:
-    """(scores, design, residuals of the estimating equations, warnings).
+@dataclass
+class Propension:
+    """A fitted propensity model: scores, the design used (with constant) and the indices
+    of its columns in [constant, x], residuals of the estimating equations, coefficients
+    and how they were obtained ("maximum de vraisemblance" or "Firth")."""
 
-    Maximum likelihood, unless the logit shows a separation: then Firth's penalised
-    likelihood, whose scores stay inside ]0, 1[ (the residuals of its estimating
-    equations are t - e + h (1/2 - e) instead of t - e).
-    """
+    scores: np.ndarray | None
+    design: np.ndarray | None
+    colonnes: list[int]
+    residus: np.ndarray | None
+    avertissements: list[Avertissement]
+    params: np.ndarray | None = None
+    methode: str = ""
+
+
+def ajuster_propension(traite: np.ndarray, x: np.ndarray | None, erreurs: Erreurs) -> Propension:
+    """The propensity logit of traite on 1 + x: maximum likelihood, unless it shows a
+    separation; then Firth's penalised likelihood, whose scores stay inside ]0, 1[ (the
+    residuals of its estimating equations are t - e + h (1/2 - e) instead of t - e)."""
     t = np.asarray(traite, dtype=float)
     z = _design(t, x, avec_traitement=False)
-    z = z[:, colonnes_independantes(z)]
+    colonnes = colonnes_independantes(z)
+    z = z[:, colonnes]
     if z.shape[1] == 1:
         e = np.full(len(t), t.mean())
-        return e, z, t - e, []
+        return Propension(e, z, colonnes, t - e, [], np.array([math.log(t.mean() / (1 - t.mean()))])
+                          if 0 < t.mean() < 1 else None, "maximum de vraisemblance")
     fit, raisons, erreur = _ajuster_logit_ml(t, z, erreurs)
     if fit is not None and not raisons:
-        e = _expit(z @ np.asarray(fit.params))
-        return e, z, t - e, []
+        params = np.asarray(fit.params)
+        e = _expit(z @ params)
+        return Propension(e, z, colonnes, t - e, [], params, "maximum de vraisemblance")
     firth = ajuster_logit_firth(t, z)
     motif = ", ".join(raisons) if raisons else f"échec de l'ajustement : {erreur}"
     if not firth.converge:
-        return None, None, None, [("separation", (
+        return Propension(None, None, colonnes, None, [("separation", (
             f"Score de propension : {motif} et vraisemblance pénalisée de Firth sans "
-            "convergence : scores non estimés"))]
+            "convergence : scores non estimés"))])
     e = _expit(z @ firth.params)
-    return e, z, t - e + firth.levier * (0.5 - e), [("separation", (
+    return Propension(e, z, colonnes, t - e + firth.levier * (0.5 - e), [("separation", (
         f"Score de propension : {motif} : coefficients estimés par vraisemblance pénalisée de "
         "Firth au lieu du maximum de vraisemblance ; l'intervalle tient la pénalité pour fixe "
-        "et peut être un peu trop étroit"))]
+        "et peut être un peu trop étroit"))], firth.params, "Firth")
+
+
+def _score_propension(
+    traite: np.ndarray, x: np.ndarray | None, erreurs: Erreurs
+) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None, list[Avertissement]]:
+    """(scores, design, residuals of the estimating equations, warnings) of
+    `ajuster_propension`."""
+    p = ajuster_propension(traite, x, erreurs)
+    return p.scores, p.design, p.residus, p.avertissements
+
+
+def resume_propension(traite: np.ndarray, x: np.ndarray | None, noms: list[str]) -> dict:
+    """The propensity model as an evaluator checks it against a published fit: method,
+    log-likelihood, and each term's coefficient with its model-based standard error (the
+    inverse of the information Z'WZ, as Stata's `logit` and R's `glm` report it).
+    `noms`: the names of the columns of x."""
+    t = np.asarray(traite, dtype=float)
+    p = ajuster_propension(t, x, Erreurs("HC"))
+    if p.scores is None or p.params is None:
+        return {"methode": p.methode or None, "log_vraisemblance": None, "n": int(len(t)),
+                "coefficients": []}
+    e = p.scores
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_vraisemblance = float(np.sum(t * np.log(e) + (1 - t) * np.log1p(-e)))
+        information = (p.design * (e * (1 - e))[:, None]).T @ p.design
+        erreurs_types = np.sqrt(np.diag(np.linalg.pinv(information)))
+    termes = ["constante"] + list(noms)
+    return {"methode": p.methode, "log_vraisemblance": log_vraisemblance, "n": int(len(t)),
+            "coefficients": [{"terme": termes[j], "coefficient": float(b), "erreur_type": float(se)}
+                             for j, b, se in zip(p.colonnes, p.params, erreurs_types)]}
 
 
 def score_propension(

@@ -24,8 +24,8 @@ Results (one row per projet_id, resultat, horizon_mois, methode), columns
 * avertissements: "code: message" lines joined by " | " (French messages naming no
   count of households), empty when none; codes_avertissement: the codes alone.
 
-Methods: difference_brute (Newcombe interval, Fisher's exact p), rapport_risques
-(log-scale interval, Fisher's p), difference_moyennes (Welch, and a permutation test),
+Methods: difference_brute (Miettinen-Nurminen score interval, Fisher's exact p),
+rapport_risques (log-scale interval, Fisher's p), difference_moyennes (Welch, and a permutation test),
 logit_effet_marginal, ols_ajuste, ipw_att / ipw_ate, ipw_ra_att / ipw_ra_ate (doubly
 robust), did, cox (hazard ratio), logrank (estimation = chi-square), puissance_mdd
 (estimation = minimum detectable difference for the test reported: Fisher's exact test,
@@ -76,7 +76,7 @@ COLONNES_SURVIE = ["projet_id", "evenement", "cohorte", "temps", "survie", "ic_b
                    "n_risque"]
 
 METHODES = {
-    "difference_brute": "Différence brute (intervalle de Newcombe)",
+    "difference_brute": "Différence brute (intervalle de Miettinen-Nurminen)",
     "rapport_risques": "Rapport de risques",
     "difference_moyennes": "Différence de moyennes (Welch)",
     "logit_effet_marginal": "Effet marginal moyen (modèle logistique)",
@@ -96,6 +96,14 @@ METHODES = {
 SEUIL_SMD = 0.1
 # Fewer events (or non-events) than this in a cohort: estimates are fragile.
 MIN_EVENEMENTS = 10
+# Fewer events (or non-events) than this in a cohort: the risk ratio and the logit's
+# marginal effect are given without interval (nor p-value, for the logit). With so few
+# events their intervals cover more than their level (the coverage study's rare outcome,
+# about 6 %: Katz's interval for the risk ratio 99 %, the delta method for the marginal
+# effect 97 %), and an interval that says little about the data is not reported as if it
+# did. The raw difference keeps its Miettinen-Nurminen interval, and the weighted
+# estimates their randomisation intervals, which hold their level there (95 to 97 %).
+MIN_EVENEMENTS_INTERVALLE = 5
 # Power computations.
 PUISSANCE, ALPHA = 0.8, 0.05
 # Size per group needed (puissance_taille): to detect a difference of ECART_CIBLE in
@@ -334,6 +342,7 @@ class DesignModele:
     x: np.ndarray | None
     utilisees: list[str]
     ecartees: list[str]
+    colonnes: list[str] = field(default_factory=list)  # the names of the columns of x
 
 
 def design_du_modele(cov: Covariables, traite: np.ndarray | None = None) -> DesignModele:
@@ -360,7 +369,7 @@ def design_du_modele(cov: Covariables, traite: np.ndarray | None = None) -> Desi
     ecartees += [f"{c} (aucune colonne utilisable)" for c in cov.colonnes if c not in utilisees
                  and not any(e.startswith(f"{c}") for e in ecartees)]
     x = cov.design[retenues].to_numpy(dtype=float) if retenues else None
-    return DesignModele(x, utilisees, ecartees)
+    return DesignModele(x, utilisees, ecartees, retenues)
 
 
 def avertissement_parametres(limitants: dict[str, int], k: int, modele: str) -> list[Avertissement]:
@@ -372,8 +381,8 @@ def avertissement_parametres(limitants: dict[str, int], k: int, modele: str) -> 
     if valeur >= EVENEMENTS_PAR_PARAMETRE * k:
         return []
     return [("peu_d_evenements_par_parametre", (
-        f"{modele} : {k} paramètre(s) pour moins de {EVENEMENTS_PAR_PARAMETRE} {libelle} par "
-        "paramètre : estimation fragile, à lire avec l'intervalle"))]
+        f"{modele} : moins de {EVENEMENTS_PAR_PARAMETRE} {libelle} par paramètre : estimation "
+        "fragile, à lire avec l'intervalle"))]
 
 
 # ---------------------------------------------------------------------------
@@ -582,7 +591,8 @@ def comparer_resultat(
                    + avertissement_evenements(n_t, k_t, n_c, k_c))
         p_t, p_c = k_t / n_t, k_c / n_c
         p_fisher = st.p_fisher(k_t, n_t, k_c, n_c)
-        d_brute, bas_brute, haut_brute = st.difference_newcombe(k_t, n_t, k_c, n_c)
+        d_brute, bas_brute, haut_brute = st.difference_miettinen_nurminen(k_t, n_t, k_c, n_c)
+        peu_d_evenements = min(k_t, n_t - k_t, k_c, n_c - k_c) < MIN_EVENEMENTS_INTERVALLE
         if grappes_bootstrap:
             r, avs_g = brute_grappes("différence brute")
             lignes.append(ligne("difference_brute", **base, p_t=p_t, p_c=p_c, estimation=d_brute,
@@ -593,8 +603,9 @@ def comparer_resultat(
             lignes.append(ligne("difference_brute", **base, p_t=p_t, p_c=p_c, estimation=d_brute,
                                 ic_bas=bas_brute, ic_haut=haut_brute, p_valeur=p_fisher,
                                 avertissements=communs, p_permutation=p_fisher,
-                                methode_inference=("intervalle de Newcombe (score hybride) ; test "
-                                                   "exact de Fisher (test de permutation exact)")))
+                                methode_inference=("intervalle de Miettinen-Nurminen (score) ; "
+                                                   "test exact de Fisher (test de permutation "
+                                                   "exact)")))
         rr, bas, haut = st.rapport_risques(k_t, n_t, k_c, n_c)
         avs_rr = list(communs)
         inference_rr = "intervalle de Katz (échelle logarithmique) ; test exact de Fisher"
@@ -606,6 +617,10 @@ def comparer_resultat(
             avs_rr.append(("intervalle_non_applicable", ("rapport de risques : intervalle non "
                            "calculé avec des grappes (voir la différence brute)")))
             inference_rr = "aucune (grappes)"
+        elif peu_d_evenements and math.isfinite(bas):
+            bas = haut = math.nan
+            avs_rr.append(_sans_intervalle("rapport de risques", p_valeur=False))
+            inference_rr = "test exact de Fisher ; pas d'intervalle (trop peu d'événements)"
         lignes.append(ligne("rapport_risques", **base, p_t=p_t, p_c=p_c,
                             estimation=rr if math.isfinite(rr) else math.nan,
                             ic_bas=bas, ic_haut=haut,
@@ -615,6 +630,8 @@ def comparer_resultat(
         avs_y = avertissement_parametres(limitants, k_y + 1, "modèle logistique du résultat")
         ame = (modeles.effet_marginal_logit(y, t, d_y.x, erreurs, estimande=estimande)
                if modeles_possibles else impossible)
+        if peu_d_evenements:
+            _retirer_intervalle(ame, "effet marginal du logit")
         lignes.append(ligne_modele("logit_effet_marginal", ame, ame["p1"], ame["p0"], d_y, avs_y))
     else:
         communs = avertissement_secret(n_t, n_c)
@@ -708,6 +725,22 @@ def comparer_resultat(
     if binaire:
         _ajouter_e_valeurs(lignes)
     return tableau_estimations(lignes)
+
+
+def _sans_intervalle(quoi: str, p_valeur: bool = True) -> Avertissement:
+    return ("intervalle_evenements_rares", (
+        f"{quoi} : moins de {MIN_EVENEMENTS_INTERVALLE} événements ou non-événements dans une "
+        "cohorte ; son intervalle couvrirait bien plus que 95 % (étude de couverture) : "
+        f"estimation donnée sans intervalle{' ni p-valeur' if p_valeur else ''}"))
+
+
+def _retirer_intervalle(estime: dict, quoi: str) -> None:
+    """An estimate of a model kept without interval nor p-value (too few events)."""
+    if not math.isfinite(estime.get("estimation", math.nan)):
+        return
+    estime.update(ic_bas=math.nan, ic_haut=math.nan, p_valeur=math.nan,
+                  methode_inference="aucune (trop peu d'événements)")
+    estime["avertissements"] = list(estime["avertissements"]) + [_sans_intervalle(quoi)]
 
 
 def _lignes_puissance(ligne, base, communs, y, traites, temoins, binaire, puissance,

@@ -65,6 +65,62 @@ def difference_newcombe(
     return (d, bas, haut)
 
 
+def _variance_restreinte(p1: float, n1: int, p2: float, n2: int, delta: float) -> float:
+    """Variance of p1 - p2 at the maximum likelihood estimate of the two proportions under
+    the constraint pi1 - pi2 = delta (closed form of Farrington and Manning 1990, a cubic
+    in pi1), times N / (N - 1) (Miettinen and Nurminen's correction)."""
+    theta = n2 / n1
+    a = 1 + theta
+    b = -(1 + theta + p1 + theta * p2 + delta * (theta + 2))
+    c = delta * delta + delta * (2 * p1 + theta + 1) + p1 + theta * p2
+    d = -p1 * delta * (1 + delta)
+    v = b**3 / (27 * a**3) - b * c / (6 * a * a) + d / (2 * a)
+    u = math.copysign(math.sqrt(max(b * b / (9 * a * a) - c / (3 * a), 0.0)), v)
+    cosinus = max(-1.0, min(1.0, v / u**3)) if u != 0 else 0.0
+    w = (math.pi + math.acos(cosinus)) / 3
+    pi1 = min(max(2 * u * math.cos(w) - b / (3 * a), 0.0), 1.0)
+    pi2 = min(max(pi1 - delta, 0.0), 1.0)
+    n = n1 + n2
+    return (pi1 * (1 - pi1) / n1 + pi2 * (1 - pi2) / n2) * n / (n - 1)
+
+
+def difference_miettinen_nurminen(
+    k_t: int, n_t: int, k_c: int, n_c: int, niveau: float = NIVEAU
+) -> tuple[float, float, float]:
+    """Difference of proportions k_t/n_t - k_c/n_c with the Miettinen-Nurminen score
+    interval.
+
+    Miettinen and Nurminen (1985), "Comparative analysis of two rates", Stat Med 4:213-226:
+    the delta whose score statistic (p_t - p_c - delta) / sqrt(V(delta)) lies within
+    +/- z, V(delta) the variance at the maximum likelihood estimate restricted to
+    pi_t - pi_c = delta, with the factor N / (N - 1) (SAS's RISKDIFF(CL=MN), R's
+    PropCIs::diffscoreci). Fagerland, Lydersen and Laake (2015, Stat Methods Med Res
+    24:224-254) recommend it for small samples; at 25 versus 25 it holds its level with
+    a handful of events, where Newcombe's hybrid score interval covers 98 to 99 %
+    (exact enumeration of the two binomials, and the coverage study).
+    """
+    if n_t <= 0 or n_c <= 0:
+        return (math.nan, math.nan, math.nan)
+    from scipy import optimize
+
+    p1, p2 = k_t / n_t, k_c / n_c
+    d = p1 - p2
+    z = _z(niveau)
+
+    def ecart(delta: float) -> float:
+        v = _variance_restreinte(p1, n_t, p2, n_c, delta)
+        if v <= 0:
+            return math.copysign(math.inf, d - delta) if d != delta else 0.0
+        return (d - delta) / math.sqrt(v)
+
+    bord = 1e-12
+    bas = -1.0 if d <= -1 + bord or ecart(-1 + bord) <= z else float(
+        optimize.brentq(lambda x: ecart(x) - z, -1 + bord, d, xtol=1e-12))
+    haut = 1.0 if d >= 1 - bord or ecart(1 - bord) >= -z else float(
+        optimize.brentq(lambda x: ecart(x) + z, d, 1 - bord, xtol=1e-12))
+    return (d, bas, haut)
+
+
 def rapport_risques(
     k_t: int, n_t: int, k_c: int, n_c: int, niveau: float = NIVEAU
 ) -> tuple[float, float, float]:
