@@ -172,8 +172,20 @@ def test_publication_precedente_meme_extraction(tmp_path):
     maintenant["fct_effectifs_projet"] = effectifs
     cellule = ("pub_indicateurs_bailleur", "projet p, bailleur b, indicateur adhesion", "n")
     assert cellule not in trouvees(maintenant, initie=False)
+    # What the previous publication gave by itself is known already: this one adds nothing to it
+    # (the gate judges what a publication adds; see test_un_menage_de_plus_rend_le_total_publie).
     audit = auditer_donnees(maintenant, SEUILS, precedente, initie=False)
-    assert any((d.table, d.position, d.mesure) == cellule and d.classe == "precedente" for d in audit)
+    assert not any((d.table, d.position, d.mesure) == cellule for d in audit)
+    # Without the previous publication in what the attacker knew before, the same rows pin it.
+    modele = cs.Modele(maintenant, SEUILS)
+    modele.divulgations_directes = []
+    modele.ajouter_indicateurs()
+    with modele.s.origine("precedente"):
+        modele.ajouter_precedente(precedente)
+    modele.s.preparer()
+    epinglees = cs._rompues(modele.s, SEUILS, modele.sensibles, None, [0])
+    assert any((modele.sensibles[j].table, modele.sensibles[j].position, modele.sensibles[j].mesure) == cellule
+               for j in epinglees)
 
 
 def test_un_menage_de_plus_rend_le_total_publie():

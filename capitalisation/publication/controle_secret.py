@@ -277,12 +277,16 @@ class Systeme:
 
     def anterieur(self) -> Systeme:
         """What an attacker knows before this publication: the same variables, the relations
-        that hold whatever is published and the projects' own figures."""
+        that hold whatever is published, the projects' own figures and the previous publication."""
+        return self.restreint({"structure", "projet", "precedente"})
+
+    def restreint(self, origines: set[str]) -> Systeme:
+        """The same variables, with the rows of these `origines` only."""
         autre = Systeme()
         autre.noms, autre.vraies, autre.bas, autre.haut, autre.groupes = (
             self.noms, self.vraies, self.bas, self.haut, self.groupes)
         for ligne, origine in zip(self.lignes, self.origines, strict=True):
-            if origine != "publie":
+            if origine in origines:
                 autre.lignes.append(ligne)
                 autre.origines.append(origine)
                 if ligne[1] == ligne[2]:
@@ -1516,16 +1520,17 @@ def auditer_donnees(donnees: dict[str, pd.DataFrame], seuils: Seuils, precedente
     modele.ajouter_equilibre()
     sortie = list(modele.divulgations_directes) + _cellules_declarees(donnees)
     compteur = [0]
-    modele.s.preparer()
-    sortie += _verifier(modele, "deduite", compteur)
+    nb_lignes = len(modele.s.lignes)
     if precedente:
-        nb_lignes = len(modele.s.lignes)
-        modele.ajouter_precedente(precedente)
-        if len(modele.s.lignes) > nb_lignes:
-            modele.s.preparer()
-            deja = {(d.table, d.position, d.mesure) for d in sortie}
-            sortie += [d for d in _verifier(modele, "precedente", compteur)
-                       if (d.table, d.position, d.mesure) not in deja]
+        with modele.s.origine("precedente"):
+            modele.ajouter_precedente(precedente)
+    modele.s.preparer()
+    # this publication alone, then with the previous one
+    sortie += _verifier(modele, "deduite", compteur, systeme=modele.s.restreint({"publie", "structure", "projet"}))
+    if len(modele.s.lignes) > nb_lignes:
+        deja = {(d.table, d.position, d.mesure) for d in sortie}
+        sortie += [d for d in _verifier(modele, "precedente", compteur)
+                   if (d.table, d.position, d.mesure) not in deja]
     if initie:
         sortie += _initie(modele, compteur, {(d.table, d.position, d.mesure) for d in sortie})
     sortie += _courbes(donnees, seuils)
@@ -1536,13 +1541,14 @@ def auditer_donnees(donnees: dict[str, pd.DataFrame], seuils: Seuils, precedente
 
 
 def _verifier(modele: Modele, classe: str, compteur, fixes: dict[int, float] | None = None,
-              sensibles: list[Sensible] | None = None, vue: str = "") -> list[Divulgation]:
+              sensibles: list[Sensible] | None = None, vue: str = "", systeme: Systeme | None = None,
+              ) -> list[Divulgation]:
     """The sensitive cells whose reachable interval breaks the protection rule, unless the
     attacker knew as much before this publication (from the relations that hold whatever is
     published and the figures the projects published themselves): telling what a project
     said of itself discloses nothing."""
     sensibles = modele.sensibles if sensibles is None else sensibles
-    rompues = _rompues(modele.s, modele.seuils, sensibles, fixes, compteur)
+    rompues = _rompues(systeme or modele.s, modele.seuils, sensibles, fixes, compteur)
     if rompues:
         anterieur = modele.anterieur()
         deja = set(_rompues(anterieur, modele.seuils, [sensibles[j] for j in rompues], fixes, compteur))
