@@ -38,9 +38,8 @@ def publie(tmp_path_factory):
     exports = racine / "exports"
     ecrire_livraisons(exports)
     entrepot = racine / "warehouse" / "capitalisation.duckdb"
-    site = racine / "site"
+    site = config.sorties(entrepot).site  # beside the warehouse, which is not the configured one
     patch = pytest.MonkeyPatch()
-    patch.setattr(config, "SITE", site)
     patch.setattr(controle_secret, "auditer", audit_vide)
     try:
         code = pipeline.executer(exports, entrepot, fiches=True, rapports=racine / "rapports",
@@ -82,7 +81,7 @@ def test_un_audit_refuse_laisse_l_entrepot_et_le_site_en_place(publie):
     projet = "solide_r"
     shutil.copytree(publie["exports"] / projet / EXTRACTION, publie["exports"] / projet / "2014-07-31")
     parametres = racine / "parametres.toml"
-    parametres.write_text(f'[chemins]\nsite = "{site}"\nrapports_validation = "{racine / "rapports"}"\n'
+    parametres.write_text(f'[chemins]\nrapports_validation = "{racine / "rapports"}"\n'
                           f'quarantaine = "{racine / "quarantaine"}"\n', encoding="utf-8")
     environnement = {**os.environ, "CAPITALISATION_PARAMETRES": str(parametres),
                      "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}

@@ -70,6 +70,7 @@ import time
 import unicodedata
 import zipfile
 from collections import Counter, defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -117,6 +118,16 @@ def protegee(vraie: float, bas: float, haut: float, seuils: Seuils, plafond: flo
     autour = haut >= min(vraie + PROTECTION, plafond) - 1e-9 and bas <= max(vraie - PROTECTION, 0) + 1e-9
     petite = bas >= 1 - 1e-9 and haut <= seuils.effectif + 1e-9
     return autour and not petite
+
+
+def entiers(bas: float, haut: float) -> tuple[float, float]:
+    """The integer interval within [bas, haut] (a count's), infinite bounds kept."""
+    return (math.ceil(bas - 1e-6) if bas > -INF else -INF, math.floor(haut + 1e-6) if haut < INF else INF)
+
+
+def borne_basse(indicateur: str, mesure: str) -> float:
+    """The least value of a cell: counts and debts are not negative, a total of gains may be."""
+    return -INF if mesure == "total" and indicateur != "dette_entree_eur" else 0.0
 
 
 def _manquant(valeur) -> bool:
@@ -247,8 +258,37 @@ class Systeme:
         self.haut: list[float] = []
         self.groupes: list[str] = []
         self.lignes: list[tuple[dict[int, float], float, float]] = []
+        # where each row comes from: « publie » (a figure of this publication), « structure »
+        # (a relation that holds whatever is published: sums, k ≤ n) or « projet » (a figure
+        # the project published itself)
+        self.origines: list[str] = []
+        self.origine_courante = "publie"
         self.connues: dict[frozenset, float] = {}
         self.ecartees = 0
+
+    @contextmanager
+    def origine(self, nom: str):
+        """Rows added inside come from `nom` (see `origines`)."""
+        avant, self.origine_courante = self.origine_courante, nom
+        try:
+            yield
+        finally:
+            self.origine_courante = avant
+
+    def anterieur(self) -> Systeme:
+        """What an attacker knows before this publication: the same variables, the relations
+        that hold whatever is published and the projects' own figures."""
+        autre = Systeme()
+        autre.noms, autre.vraies, autre.bas, autre.haut, autre.groupes = (
+            self.noms, self.vraies, self.bas, self.haut, self.groupes)
+        for ligne, origine in zip(self.lignes, self.origines, strict=True):
+            if origine != "publie":
+                autre.lignes.append(ligne)
+                autre.origines.append(origine)
+                if ligne[1] == ligne[2]:
+                    autre.connues.setdefault(_cle_expr(ligne[0]), ligne[1])
+        autre.preparer()
+        return autre
 
     def variable(self, nom: str, vraie: float, bas: float = 0.0, haut: float = INF, groupe: str = "") -> int:
         self.noms.append(nom)
@@ -270,6 +310,7 @@ class Systeme:
             self.ecartees += 1
             return False
         self.lignes.append((expr, lo, hi))
+        self.origines.append(self.origine_courante)
         if lo == hi:
             self.connues.setdefault(_cle_expr(expr), lo)
         return True
@@ -616,8 +657,7 @@ class Modele:
                 for a in range(nb):
                     r = vraies.get((a, ind))
                     v = 0.0 if r is None or _manquant(r[m]) else float(r[m])
-                    libre = m == "total" and ind != "dette_entree_eur"
-                    tableau[a] = self.s.variable(f"{ind}.{m}@{a}", v, -INF if libre else 0.0, groupe=atomes[a][0])
+                    tableau[a] = self.s.variable(f"{ind}.{m}@{a}", v, borne_basse(ind, m), groupe=atomes[a][0])
                     self.atome_de_variable[int(tableau[a])] = atomes[a][1]
                 self.idx[ind][m] = tableau
         # Relations of every household, kept when they hold in every cell.
@@ -631,8 +671,9 @@ class Modele:
             if np.any(valeur < lo - 1e-6) or np.any(valeur > hi + 1e-6):
                 self.avertissements.append(f"relation écartée : {termes}")
                 continue
-            for a in range(nb):
-                self.s.contrainte({int(self.idx[ind][m][a]): float(c) for ind, m, c in termes}, lo, hi)
+            with self.s.origine("structure"):
+                for a in range(nb):
+                    self.s.contrainte({int(self.idx[ind][m][a]): float(c) for ind, m, c in termes}, lo, hi)
 
     def atomes_de(self, filtre: dict[str, str]) -> np.ndarray:
         cle = tuple(sorted(filtre.items()))
@@ -664,6 +705,14 @@ class Modele:
         self._cles_sensibles[cle] = len(self.sensibles)
         self.sensibles.append(Sensible(expr, self.s.valeur(expr) if vraie is None else vraie, regle, table,
                                        position, mesure, projet, entier, couple, plafond=plafond))
+
+    def anterieur(self) -> Systeme:
+        """The attacker's knowledge before this publication (Systeme.anterieur), built once for
+        the rows so far."""
+        cache = getattr(self, "_anterieur", None)
+        if cache is None or cache[0] != len(self.s.lignes):
+            self._anterieur = (len(self.s.lignes), self.s.anterieur())
+        return self._anterieur[1]
 
     def proportion_sensible(self, n: dict, k: dict, table: str, position: str, projet: str | None,
                             suffixe: str = "") -> None:
@@ -900,10 +949,11 @@ class Modele:
         for colonne in ("menages_termines", "menages_en_cours", "menages_temoins"):
             exprs[colonne] = {self.s.variable(f"{colonne}@{projet}", _nombre(vraie.get(colonne)) or 0.0,
                                               groupe=projet): 1.0}
-        self.s.egal(_plus(exprs["menages_termines"], exprs["menages_en_cours"], exprs["menages_accompagnes"],
-                          facteurs=(1.0, 1.0, -1.0)), 0.0)
-        self.s.contrainte(_plus(exprs["menages_accompagnes"], exprs["menages_orientes"],
-                                facteurs=(1.0, -1.0)), -INF, 0)
+        with self.s.origine("structure"):
+            self.s.egal(_plus(exprs["menages_termines"], exprs["menages_en_cours"], exprs["menages_accompagnes"],
+                              facteurs=(1.0, 1.0, -1.0)), 0.0)
+            self.s.contrainte(_plus(exprs["menages_accompagnes"], exprs["menages_orientes"],
+                                    facteurs=(1.0, -1.0)), -INF, 0)
         self._effectifs[projet] = exprs
         return exprs
 
@@ -944,10 +994,11 @@ class Modele:
         par_an = {self.s.variable(f"par_an@{projet}", _nombre(vraie.get("menages_accompagnes_par_an")) or 0.0,
                                   groupe=projet): 1.0}
         accompagnes = self.expressions_effectifs(projet, {})["menages_accompagnes"]
-        self.s.contrainte(_plus(par_an, accompagnes, facteurs=(1.0, -1.0)), -INF, 0)
         annees = _nombre(vraie.get("annees"))
-        if annees:
-            self.s.contrainte(_plus(par_an, accompagnes, facteurs=(annees, -1.0)), 0, INF)
+        with self.s.origine("structure"):
+            self.s.contrainte(_plus(par_an, accompagnes, facteurs=(1.0, -1.0)), -INF, 0)
+            if annees:
+                self.s.contrainte(_plus(par_an, accompagnes, facteurs=(annees, -1.0)), 0, INF)
         self._couts[projet] = {"expulsions_evitees": evitees, "menages_accompagnes_par_an": par_an}
         return self._couts[projet]
 
@@ -993,12 +1044,19 @@ class Modele:
             if publiee is None or statut not in ("confirme", "non_confirme"):
                 continue
             confirme = statut == "confirme"
-            if comparaison == "au_moins":
-                self.s.contrainte(cible, publiee, INF) if confirme else self.s.contrainte(cible, -INF, publiee - 1e-6)
-            elif comparaison == "environ" and confirme:
-                self.s.contrainte(cible, publiee - 0.1 * publiee, publiee + 0.1 * publiee)
-            elif comparaison not in ("au_moins", "environ") and confirme:
-                self.publier(cible, publiee)
+            if not confirme:
+                if comparaison == "au_moins":
+                    self.s.contrainte(cible, -INF, publiee - 1e-6)
+                continue
+            # A figure the project published itself, that the data confirm, is known to all; unless
+            # it is itself a small count: then the confirmation is what tells it.
+            with self.s.origine("publie" if self.seuils.petit(publiee) else "projet"):
+                if comparaison == "au_moins":
+                    self.s.contrainte(cible, publiee, INF)
+                elif comparaison == "environ":
+                    self.s.contrainte(cible, publiee - 0.1 * publiee, publiee + 0.1 * publiee)
+                else:
+                    self.publier(cible, publiee)
 
     def ajouter_comparaisons(self) -> None:
         pub = self.d.get("pub_comparaisons")
@@ -1025,13 +1083,15 @@ class Modele:
                 for cohorte in COHORTES:
                     n, k = exprs[f"n_{cohorte}"], exprs[f"k_{cohorte}"]
                     if n and k:
-                        self.s.contrainte(_plus(k, n, facteurs=(1.0, -1.0)), -INF, 0)
+                        with self.s.origine("structure"):
+                            self.s.contrainte(_plus(k, n, facteurs=(1.0, -1.0)), -INF, 0)
                         self.proportion_sensible(n, k, "pub_comparaisons", position, projet, f"_{cohorte}")
                     elif n and self.seuils.petit(self.s.valeur(n)):
                         self.sensible(n, "effectif", "pub_comparaisons", position, f"n_{cohorte}", projet)
                     if effectifs and n:
                         total = effectifs["menages_orientes" if cohorte == "traites" else "menages_temoins"]
-                        self.s.contrainte(_plus(n, total, facteurs=(1.0, -1.0)), -INF, 0)
+                        with self.s.origine("structure"):
+                            self.s.contrainte(_plus(n, total, facteurs=(1.0, -1.0)), -INF, 0)
                 for ligne in paquet:
                     for c in colonnes:
                         self.publier(exprs[c], ligne.get(c))
@@ -1100,6 +1160,11 @@ class Modele:
             binaire = bool(niveau) or (abs(k_t - round(k_t)) < 1e-6 and abs(k_c - round(k_c)) < 1e-6
                                        and 0 <= m_t <= 1 and 0 <= m_c <= 1 and cov.endswith("_index"))
             position = f"projet {projet}, {cov}" + (f" {niveau}" if niveau else "")
+            for h, n in (("traites", n_t), ("temoins", n_c)):
+                total = self._taille_cohorte(tailles_vars, projet, h, n)
+                if self.seuils.petit(n):
+                    self.sensible(total, "effectif", "pub_equilibre", position, f"n_{h}", projet)
+                self.publier(total, ligne.get(f"n_{h}"))
             if not binaire:
                 for n, m in ((n_t, "moyenne_traites"), (n_c, "moyenne_temoins")):
                     if n < self.seuils.denominateur and not _manquant(ligne.get(m)):
@@ -1108,12 +1173,11 @@ class Modele:
                 continue
             exprs = {}
             for h, n, kv in (("traites", n_t, k_t), ("temoins", n_c, k_c)):
-                expr = {self.s.variable(f"k_{h}@{position}", round(kv), 0.0, float(n), groupe=projet): 1.0}
+                expr = {self.s.variable(f"k_{h}@{position}", round(kv), groupe=projet): 1.0}
                 exprs[h] = expr
-                if (projet, h) not in tailles_vars:  # one cohort size per project, known to the attacker
-                    tailles_vars[(projet, h)] = {
-                        self.s.variable(f"n_{h}@{projet}", float(n), float(n), float(n), groupe=projet): 1.0}
-                total = tailles_vars[(projet, h)]
+                total = self._taille_cohorte(tailles_vars, projet, h, n)
+                with self.s.origine("structure"):
+                    self.s.contrainte(_plus(expr, total, facteurs=(1.0, -1.0)), -INF, 0)
                 self.proportion_sensible(total, expr, "pub_equilibre", position, projet, f"_{h}")
                 moyenne = _nombre(ligne.get(f"moyenne_{h}"))
                 if moyenne is not None:
@@ -1131,8 +1195,22 @@ class Modele:
                     self.s.contrainte(exprs["temoins"], min(p[1] for p in paires), max(p[1] for p in paires))
         for (projet, _covariable), membres in niveaux.items():
             for h, position in (("traites", 1), ("temoins", 2)):
-                n = tailles.get((projet, 1 if h == "traites" else 0), 0)
-                self.s.egal(_plus(*[m[position] for m in membres]), float(n), 1e-6)
+                total = tailles_vars[(projet, h)]
+                with self.s.origine("structure"):
+                    self.s.egal(_plus(*[m[position] for m in membres], total,
+                                      facteurs=(*([1.0] * len(membres)), -1.0)), 0.0, 1e-6)
+
+    def _taille_cohorte(self, tailles_vars: dict, projet: str, cohorte: str, n: float) -> dict[int, float]:
+        """The households of a cohort, one cell per project: known to the attacker only where a
+        table publishes it; each comparison's households with a known outcome are among them."""
+        if (projet, cohorte) not in tailles_vars:
+            total = {self.s.variable(f"n_{cohorte}@{projet}", float(n), groupe=projet): 1.0}
+            tailles_vars[(projet, cohorte)] = total
+            with self.s.origine("structure"):
+                for (p, _resultat, _horizon), exprs in self._comparaisons.items():
+                    if p == projet and exprs.get(f"n_{cohorte}"):
+                        self.s.contrainte(_plus(exprs[f"n_{cohorte}"], total, facteurs=(1.0, -1.0)), -INF, 0)
+        return tailles_vars[(projet, cohorte)]
 
     # ------------------------------------------------------------------ previous publication
 
@@ -1264,7 +1342,7 @@ def _courbes(donnees: dict, seuils: Seuils) -> list[Divulgation]:
                 bas = 0.0 if n_b is None else max(0.0, (n_b - pas) * (1 - r))
                 haut = INF if n_a is None and precedent["temps"] > -INF else (
                     -(n_b + pas if n_a is None else n_a + pas) * math.log(r) if (n_a or n_b) else INF)
-                bas, haut = math.ceil(bas - 1e-6), math.floor(haut + 1e-6) if haut < INF else INF
+                bas, haut = entiers(bas, haut)
                 if seuils.petit(vraie) and not protegee(vraie, bas, haut, seuils):
                     moment = ("au premier point publié" if precedent["temps"] == -INF
                               else f"entre les temps {_entier(precedent['temps'])} et {_entier(point['temps'])}")
@@ -1459,9 +1537,28 @@ def auditer_donnees(donnees: dict[str, pd.DataFrame], seuils: Seuils, precedente
 
 def _verifier(modele: Modele, classe: str, compteur, fixes: dict[int, float] | None = None,
               sensibles: list[Sensible] | None = None, vue: str = "") -> list[Divulgation]:
-    """The sensitive cells whose reachable interval breaks the protection rule."""
-    seuils = modele.seuils
+    """The sensitive cells whose reachable interval breaks the protection rule, unless the
+    attacker knew as much before this publication (from the relations that hold whatever is
+    published and the figures the projects published themselves): telling what a project
+    said of itself discloses nothing."""
     sensibles = modele.sensibles if sensibles is None else sensibles
+    rompues = _rompues(modele.s, modele.seuils, sensibles, fixes, compteur)
+    if rompues:
+        anterieur = modele.anterieur()
+        deja = set(_rompues(anterieur, modele.seuils, [sensibles[j] for j in rompues], fixes, compteur))
+        rompues = [j for i, j in enumerate(rompues) if i not in deja]
+    sortie = []
+    for j in rompues:
+        s = sensibles[j]
+        direct = s.couple is None and classe == "deduite" and _cle_expr(s.expr) in modele.publiees
+        for table, position, mesure in [(s.table, s.position, s.mesure), *s.alias]:
+            sortie.append(Divulgation("publiee" if direct else classe, table, position, mesure, s.regle, vue))
+    return sortie
+
+
+def _rompues(systeme: Systeme, seuils: Seuils, sensibles: list[Sensible], fixes: dict[int, float] | None,
+             compteur) -> list[int]:
+    """The indices of the sensitive cells whose interval reachable in `systeme` breaks the rule."""
     expressions, bas_voulu, haut_voulu, qui = [], [], [], []
     for j, s in enumerate(sensibles):
         if s.couple is None:
@@ -1477,15 +1574,15 @@ def _verifier(modele: Modele, classe: str, compteur, fixes: dict[int, float] | N
                 qui.append(j)
         else:
             for expr in s.couple:
-                v = modele.s.valeur(expr)
+                v = systeme.valeur(expr)
                 expressions.append(expr)
                 bas_voulu.append(v - 0.5)
                 haut_voulu.append(v + 0.5)
                 qui.append(j)
-    bornes = modele.s.atteignables(expressions, bas_voulu, haut_voulu, fixes, compteur)
+    bornes = systeme.atteignables(expressions, bas_voulu, haut_voulu, fixes, compteur)
     par_sensible: dict[int, list] = defaultdict(list)
     for j, expr, borne in zip(qui, expressions, bornes):
-        par_sensible[j].append((modele.s.valeur(expr), borne))
+        par_sensible[j].append((systeme.valeur(expr), borne))
     sortie = []
     for j, valeurs in par_sensible.items():
         s = sensibles[j]
@@ -1493,17 +1590,13 @@ def _verifier(modele: Modele, classe: str, compteur, fixes: dict[int, float] | N
             bas, haut = valeurs[0][1]
             plafond = valeurs[1][1][1] if len(valeurs) > 1 else INF
             if s.entier:
-                bas, haut = math.ceil(bas - 1e-6), (math.floor(haut + 1e-6) if haut < INF else INF)
+                bas, haut = entiers(bas, haut)
                 plafond = math.floor(plafond + 1e-6) if plafond < INF else INF
             if protegee(s.vraie, bas, haut, seuils, plafond):
                 continue
-            direct = classe == "deduite" and _cle_expr(s.expr) in modele.publiees
-        else:
-            if any(bas <= v - 0.5 + 1e-9 or haut >= v + 0.5 - 1e-9 for v, (bas, haut) in valeurs):
-                continue
-            direct = False
-        for table, position, mesure in [(s.table, s.position, s.mesure), *s.alias]:
-            sortie.append(Divulgation("publiee" if direct else classe, table, position, mesure, s.regle, vue))
+        elif any(bas <= v - 0.5 + 1e-9 or haut >= v + 0.5 - 1e-9 for v, (bas, haut) in valeurs):
+            continue
+        sortie.append(j)
     return sortie
 
 

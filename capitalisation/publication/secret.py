@@ -405,7 +405,14 @@ def _reparer_lp(sommes: dict[str, Equation], cellules: dict[str, Cellule], paire
     `revoir` carries from one call to the next the cells found pinned, for each reader: hiding more
     cells only widens the intervals, so that the next call solves only for those (an empty dict:
     every reader, every sensitive cell)."""
-    from capitalisation.publication.controle_secret import INF, Systeme, protegee, seuils_audit
+    from capitalisation.publication.controle_secret import (
+        INF,
+        Systeme,
+        borne_basse,
+        entiers,
+        protegee,
+        seuils_audit,
+    )
 
     seuils = seuils_audit(seuil_effectif)
     inegalites = _inegalites(cellules)
@@ -442,7 +449,8 @@ def _reparer_lp(sommes: dict[str, Equation], cellules: dict[str, Cellule], paire
         if not sensibles:
             continue
         systeme = Systeme()
-        index = {c: systeme.variable(c, cellules[c].valeur, groupe=cellules[c].projet_id) for c in sorted(inconnues)}
+        index = {c: systeme.variable(c, cellules[c].valeur, borne_basse(*(cellules[c].mesure.split(".") + [""])[:2]),
+                                     groupe=cellules[c].projet_id) for c in sorted(inconnues)}
         for ligne, constante in _systemes([[(c, c == s.total) for c, _ in s.membres] for s in sommes.values()],
                                           {c: cellule.valeur for c, cellule in cellules.items()}, inconnues):
             systeme.egal({index[c]: a for c, a in ligne.items()}, constante)
@@ -484,8 +492,7 @@ def _reparer_lp(sommes: dict[str, Equation], cellules: dict[str, Cellule], paire
                 intervalles_j[j] = (bas + sensibles[j][2], haut + sensibles[j][2])
         for j, (depart, expr, _constante, vraie, plafond, _c) in enumerate(sensibles):
             bas, haut = intervalles_j[j]
-            bas = math.ceil(bas - 1e-6)
-            haut = math.floor(haut + 1e-6) if haut < INF else INF
+            bas, haut = entiers(bas, haut)
             cap = plafonds.get(j, plafond[1] if plafond is not None else INF)
             cap = math.floor(cap + 1e-6) if cap < INF else INF
             if protegee(vraie, bas, haut, seuils, cap):
