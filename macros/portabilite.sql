@@ -69,6 +69,32 @@
     struct<{% for nom, type_ in champs %}{{ nom }}: {{ type_ }}{% if not loop.last %}, {% endif %}{% endfor %}>
 {%- endmacro %}
 
+{#- Every column of `relation`, read through `alias`, but those named in `exclues`. -#}
+{% macro colonnes_sauf(relation, alias, exclues) -%}
+    {{ return(adapter.dispatch('colonnes_sauf', 'capitalisation')(relation, alias, exclues)) }}
+{%- endmacro %}
+
+{% macro default__colonnes_sauf(relation, alias, exclues) -%}
+    {{ alias }}.* exclude ({{ exclues | join(', ') }})
+{%- endmacro %}
+
+{#- Spark has no `* exclude`: the columns are listed from the built relation (at parse time,
+    when nothing is built yet, the SQL is never run). -#}
+{% macro spark__colonnes_sauf(relation, alias, exclues) -%}
+    {%- if not execute -%}{{ return(alias ~ '.*') }}{%- endif -%}
+    {%- set exclues_min = exclues | map('lower') | list -%}
+    {%- set gardees = [] -%}
+    {%- for colonne in adapter.get_columns_in_relation(relation) -%}
+        {%- if colonne.name | lower not in exclues_min -%}
+            {%- do gardees.append(alias ~ '.' ~ adapter.quote(colonne.name)) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- if not gardees -%}
+        {{ exceptions.raise_compiler_error("colonnes_sauf : aucune colonne de " ~ relation ~ " hors " ~ exclues | join(', ')) }}
+    {%- endif -%}
+    {{ return(gardees | join(', ')) }}
+{%- endmacro %}
+
 {#-
     Whether the audit journal has any entry yet. DuckDB reads its JSON files directly (the
     source is a read_json over a glob, which fails on no file); on Spark the journal source

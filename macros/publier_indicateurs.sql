@@ -39,7 +39,7 @@ indicateurs as (
         {% endfor -%}
         presents.indicateur,
         presents.nature,
-        source.* exclude ({{ cles | join(', ') }}, indicateur, nature),
+        {{ colonnes_sauf(relation, 'source', cles + ['indicateur', 'nature']) }},
         source.indicateur is null as vide
     from groupes
     inner join presents on presents.projet_id = groupes.projet_id

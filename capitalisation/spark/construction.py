@@ -82,7 +82,8 @@ def session(dossier: Path, maitre: str = "local[2]"):
         .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={dossier}")
         .config("spark.driver.memory", "3g")
         .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.sql.shuffle.partitions", "4")
+        # One shuffle partition per core of local[2]: the tables are small, more only add tasks.
+        .config("spark.sql.shuffle.partitions", "2")
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.legacy.createHiveTableByDefault", "false")
@@ -162,7 +163,7 @@ def executer_modele_python(spark, con, noeud: dict) -> int:
     trame = espace["model"](_Dbt(spark, con, noeud.get("config", {})), None)
     con.register("_modele_python", trame)
     try:
-        table = con.execute("select * from _modele_python").to_arrow_table()
+        table = con.sql("select * from _modele_python").to_arrow_table()
     finally:
         con.unregister("_modele_python")
     spark.createDataFrame(table).write.mode("overwrite").saveAsTable(f"{SCHEMA}.{noeud['name']}")
