@@ -497,7 +497,9 @@ def detecter_formats(
     """(date format, decimal separator) of a file from its first rows, or None when they
     are mixed or cannot be told (the file then takes the line-by-line path)."""
     dates, decimales = set(), set()
-    colonnes = [(c, position[c.nom]) for c in table.colonnes if c.nom in position]
+    colonnes_dates = [position[c.nom] for c in table.colonnes if c.nom in position and c.type == contrat.DATE]
+    colonnes_nombres = [position[c.nom] for c in table.colonnes
+                        if c.nom in position and c.type in (contrat.MONTANT, contrat.NOMBRE)]
     try:
         with open(csv, encoding="utf-8-sig", newline="") as flux:
             lecteur = csv_module.reader(flux, delimiter=separateur)
@@ -505,14 +507,18 @@ def detecter_formats(
             for numero, ligne in enumerate(lecteur):
                 if numero >= ECHANTILLON_FORMATS:
                     break
-                for col, indice in colonnes:
-                    valeur = ligne[indice].strip() if indice < len(ligne) else ""
-                    if not valeur:
-                        continue
-                    if col.type == contrat.DATE:
+                largeur = len(ligne)
+                for indice in colonnes_dates:
+                    valeur = ligne[indice].strip() if indice < largeur else ""
+                    if valeur:
                         dates.add("%Y-%m-%d" if valeur[4:5] == "-" else "%d/%m/%Y")
-                    elif col.type in (contrat.MONTANT, contrat.NOMBRE):
-                        decimales.update(c for c in ",." if c in valeur)
+                for indice in colonnes_nombres:
+                    if indice < largeur:
+                        valeur = ligne[indice]
+                        if "," in valeur:
+                            decimales.add(",")
+                        if "." in valeur:
+                            decimales.add(".")
     except (csv_module.Error, UnicodeDecodeError):
         return None
     if len(dates) > 1 or len(decimales) > 1:

@@ -260,14 +260,16 @@ def scanner_parquet(con: duckdb.DuckDBPyConnection, table: contrat.Table, parque
     source = f"read_parquet({_litteral(str(parquet))})"
     # The pattern runs on each column's distinct values (a few hundred codes, one value per
     # household for the identifiers), not on every cell: only a column with a candidate
-    # value is searched row by row.
-    suspectes = [
-        c for c in colonnes
-        if con.execute(
-            f"select count(*) from (select distinct {c} as v from {source} where {c} is not null) "
-            f"where regexp_matches(v, {motif}) or length(v) > {LONGUEUR_MAXIMALE}"
-        ).fetchone()[0]
-    ]
+    # value is searched row by row. One pass over the file gathers every column's distinct
+    # values (a list: a filter on `select distinct` would be pushed below it, onto every row).
+    comptes = con.execute(
+        "select " + ", ".join(
+            f"len(list_filter(list(distinct {c}) filter (where {c} is not null), "
+            f"lambda v: regexp_matches(v, {motif}) or length(v) > {LONGUEUR_MAXIMALE}))"
+            for c in colonnes
+        ) + f" from {source}"
+    ).fetchone()
+    suspectes = [c for c, compte in zip(colonnes, comptes) if compte]
     if not suspectes:
         return constats
     condition = " or ".join(

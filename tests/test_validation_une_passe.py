@@ -1,4 +1,7 @@
-"""The cross-row rules of a suite over one shared relation run in one pass over it.
+"""One pass over a landing file where the rules allow it.
+
+The personal-data pre-filter reads every text column's distinct values in one statement.
+The cross-row rules of a suite over one shared relation run in one pass over it.
 
 `comptes_mensuels.json` names in its `meta.relations` the accounts with their window over
 each household's months; the rules written as a plain condition on that relation (month
@@ -17,6 +20,7 @@ import pytest
 
 from capitalisation import contrat, lecture
 from capitalisation.erreurs import ErreurUtilisateur
+from capitalisation.validation import donnees_personnelles as dp
 from capitalisation.validation import regles, valider_livraison
 
 from .corpus import cas as corpus
@@ -167,3 +171,25 @@ def test_les_tables_citees_par_une_relation_comptent():
                          relations={"r": "select * from {batch} join {menages} using (menage_id)"})
     assert regle.tables_citees == {"menages"}
     assert set(contrat.TABLES) >= regle.tables_citees
+
+
+def test_le_prefiltre_des_donnees_personnelles_en_une_passe(parquets, tmp_path):
+    """Every text column's distinct values searched in one statement; a suspect column only
+    is then read row by row, and its planted value found at its line."""
+    table = contrat.TABLES["menages"]
+    con = duckdb.connect()
+    try:
+        compteur = Compteur(con)
+        assert not dp.scanner_parquet(compteur, table, parquets["menages"])
+        assert len(compteur.requetes) == 1
+        plante = tmp_path / "menages.parquet"
+        con.execute(
+            f"copy (select * replace (case when ligne_source = 4 then '{corpus.COURRIEL}' else volet end "
+            f"as volet) from read_parquet('{parquets['menages']}')) to '{plante}' (format parquet)"
+        )
+        compteur = Compteur(con)
+        constats = list(dp.scanner_parquet(compteur, table, plante))
+        assert len(compteur.requetes) == 2
+        assert [(c.nature, c.colonne, c.lignes, c.premieres) for c in constats] == [("courriel", "volet", 1, [4])]
+    finally:
+        con.close()
