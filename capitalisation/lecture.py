@@ -827,14 +827,15 @@ def chemin_landing(landing: Path, table: str, livraison: Livraison) -> Path:
     return Path(landing) / table / f"{livraison.projet_id}__{livraison.date_extraction.isoformat()}.parquet"
 
 
-def lire_livraison(livraison: Livraison, landing: Path) -> LivraisonLue:
-    """Read every table of a delivery into `landing`; all or nothing."""
+def lire_livraison(livraison: Livraison, landing: Path, part: int = 1) -> LivraisonLue:
+    """Read every table of a delivery into `landing`; all or nothing. `part`: how many
+    deliveries are read at once (see `regler_connexion`)."""
     lue = LivraisonLue(livraison)
     ecrits: list[Path] = []
     with tempfile.TemporaryDirectory(prefix="livraison-") as tmp:
         dossier_tmp = Path(tmp)
         con = duckdb.connect()
-        regler_connexion(con, dossier_tmp)
+        regler_connexion(con, dossier_tmp, part)
         try:
             for table_nom, (chemin, fichier) in fichiers_livraison(livraison, dossier_tmp).items():
                 table = contrat.TABLES[table_nom]
