@@ -193,3 +193,76 @@ def test_le_prefiltre_des_donnees_personnelles_en_une_passe(parquets, tmp_path):
         assert [(c.nature, c.colonne, c.lignes, c.premieres) for c in constats] == [("courriel", "volet", 1, [4])]
     finally:
         con.close()
+
+
+# --------------------------------------------------------------------------- raw rows: RE2 first
+
+# Cells where Python's pattern and RE2's readings differ the most: Unicode spaces (Python's
+# `\s` holds them, RE2's does not), the letters IGNORECASE adds to [A-Za-z] (İ ı ſ K),
+# formulas, separators of every kind.
+DELICATES = [
+    "06\u00a012\u00a034\u00a056\u00a078", "06\u202f12\u202f34\u202f56\u202f78", "+33\u20096 12 34 56 78",
+    "0033 (0)6\u300012 34 56 78", "1 85 05 78\u2028006 084 73", "FR76\u00a03000 6000 0112 3456 7890 189",
+    "12\u00a0rue des Lilas", "3 bis\u2003avenue Foch", "7, all\u00e9e Verte", "12 c\u0130t\u00e9 Nord",
+    "4 \u0131mpasse du Moulin", "9 \u017fquare Vert", "12 \u212auai", "marie.dupont@exemple.fr",
+    "=HYPERLINK(\"x\")", " + A1", "@SUM(A1)", "-\u00a0B2", "12/05/1987", "1987-05-12", "31.12.87",
+    "a_5a8f401d0612345678", "h000004116", "2020-01", "524.39", "\u0085\u001c06 12 34 56 78\u001f",
+]
+
+
+def test_re2_trouve_tout_ce_que_trouve_python():
+    """RE2's pre-filter keeps at least every text Python's pattern finds something in."""
+    import random
+
+    tirage = random.Random(7)
+    alphabet = list("0123456789 .-/+@=(),;aAbBeErRuUkKsSiIfF") + ["\u00a0", "\u202f", "\u2009", "\u3000",
+                                                                "\u0130", "\u0131", "\u017f", "\u212a",
+                                                                "\u00e9", "\u2028", "\x1c", "\t", "\n"]
+    textes = list(DELICATES) + ["\n".join(DELICATES[i:i + 3]) for i in range(len(DELICATES))]
+    mots = ["rue", "avenue", "bis", "FR76", "06", "33", "1987", "@", "exemple.fr", "="]
+    for _ in range(3000):
+        morceaux = [tirage.choice(alphabet + mots) for _ in range(tirage.randint(1, 30))]
+        textes.append("".join(morceaux))
+    trouves_python = {i for i, texte in enumerate(textes) if dp._GLOBAL_LIGNE.search(texte)}
+    assert len(trouves_python) > 100
+    assert trouves_python <= dp.lignes_suspectes(textes)
+    # those RE2's own `\s` and case folding would miss, found by Python and kept by RE2
+    assert {0, 1, 2, 3, 4, 5, 6, 7, 9, 10, 17} <= trouves_python
+
+
+class Recherches:
+    """`_GLOBAL_LIGNE` counting the rows Python searches."""
+
+    def __init__(self, motif):
+        self.motif, self.appels = motif, 0
+
+    def search(self, texte):
+        self.appels += 1
+        return self.motif.search(texte)
+
+
+def test_fichier_brut_python_ne_cherche_que_les_lignes_que_re2_garde(tmp_path, monkeypatch):
+    """A raw file (the reader could not type it) of 3 000 rows: Python's pattern runs on the
+    rows RE2 kept only, and the findings are those of Python alone on every row."""
+    entete = ";".join(contrat.MENAGES.noms_colonnes)
+    lignes = [entete]
+    for i in range(3000):
+        cellules = [f"m{i:05d}", "declic", "les_chalets", "accompagne", "maintien", "", "", "", "",
+                    "isole", "moins_25", "moins_1000", "412,50", "0,31", "33", "aucun", "bailleur"]
+        if i == 1234:
+            cellules[9] = "06\u00a012\u00a034\u00a056\u00a078"
+        if i == 2500:
+            cellules[15] = "12 c\u0130t\u00e9 Nord"
+        lignes.append(";".join(cellules[:len(contrat.MENAGES.noms_colonnes)]))
+    chemin = tmp_path / "menages.csv"
+    chemin.write_text("\n".join(lignes) + "\n", encoding="utf-8")
+    recherches = Recherches(dp._GLOBAL_LIGNE)
+    monkeypatch.setattr(dp, "_GLOBAL_LIGNE", recherches)
+    avec_re2 = [(c.nature, c.colonne, c.lignes, c.premieres) for c in dp.scanner_csv_brut(chemin, contrat.MENAGES)]
+    assert recherches.appels < 10
+    monkeypatch.setattr(dp, "lignes_suspectes", lambda textes: None)  # Python alone, every row
+    seul = [(c.nature, c.colonne, c.lignes, c.premieres) for c in dp.scanner_csv_brut(chemin, contrat.MENAGES)]
+    assert recherches.appels > 3000
+    assert avec_re2 == seul
+    assert ("telephone", "composition", 1, [1236]) in avec_re2
+    assert ("adresse", "public_prioritaire", 1, [2502]) in avec_re2
