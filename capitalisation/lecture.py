@@ -497,7 +497,9 @@ def detecter_formats(
     """(date format, decimal separator) of a file from its first rows, or None when they
     are mixed or cannot be told (the file then takes the line-by-line path)."""
     dates, decimales = set(), set()
-    colonnes = [(c, position[c.nom]) for c in table.colonnes if c.nom in position]
+    colonnes_dates = [position[c.nom] for c in table.colonnes if c.nom in position and c.type == contrat.DATE]
+    colonnes_nombres = [position[c.nom] for c in table.colonnes
+                        if c.nom in position and c.type in (contrat.MONTANT, contrat.NOMBRE)]
     try:
         with open(csv, encoding="utf-8-sig", newline="") as flux:
             lecteur = csv_module.reader(flux, delimiter=separateur)
@@ -505,14 +507,18 @@ def detecter_formats(
             for numero, ligne in enumerate(lecteur):
                 if numero >= ECHANTILLON_FORMATS:
                     break
-                for col, indice in colonnes:
-                    valeur = ligne[indice].strip() if indice < len(ligne) else ""
-                    if not valeur:
-                        continue
-                    if col.type == contrat.DATE:
+                largeur = len(ligne)
+                for indice in colonnes_dates:
+                    valeur = ligne[indice].strip() if indice < largeur else ""
+                    if valeur:
                         dates.add("%Y-%m-%d" if valeur[4:5] == "-" else "%d/%m/%Y")
-                    elif col.type in (contrat.MONTANT, contrat.NOMBRE):
-                        decimales.update(c for c in ",." if c in valeur)
+                for indice in colonnes_nombres:
+                    if indice < largeur:
+                        valeur = ligne[indice]
+                        if "," in valeur:
+                            decimales.add(",")
+                        if "." in valeur:
+                            decimales.add(".")
     except (csv_module.Error, UnicodeDecodeError):
         return None
     if len(dates) > 1 or len(decimales) > 1:
@@ -546,11 +552,13 @@ def _lecture_typee(
     date_extraction: dt.date,
     parquet: Path,
 ) -> int | None:
-    """DuckDB's typed CSV reader (parallel): dates with the file's format, amounts with its
-    decimal separator as DOUBLE (wide enough to see a third decimal, exact back to two), rejected cells
-    stored. Rows read, or None when any cell was rejected, an amount has a third decimal,
-    a month is unreadable, or the formats are mixed: the caller then reads the file line
-    by line. The Parquet file written holds exactly what the line-by-line path writes."""
+    """DuckDB's typed CSV reader: dates with the file's format, amounts with its decimal
+    separator as DOUBLE (wide enough to see a third decimal, exact back to two), rejected
+    cells stored, straight into the Parquet file in one pass (no table in memory). Rows
+    read, or None when any cell was rejected, an amount has a third decimal, a month is
+    unreadable, or the formats are mixed: the file written is then dropped and the caller
+    reads the file line by line. The Parquet file kept holds exactly what the line-by-line
+    path writes."""
     formats_fichier = detecter_formats(csv, separateur, table, position)
     if formats_fichier is None:
         return None
@@ -578,47 +586,47 @@ def _lecture_typee(
                 controles.append(f"{source} is not null and {source} <> round({source}, 2)")
         expressions.append(f"({conversion})::{_TYPES_SQL[col.type]} as {col.nom}")
     colonnes = ", ".join(f"'{nom}': '{type_}'" for nom, type_ in types.items())
+    # A doubtful cell marks its row (the slow path then rewrites the file): an accepted
+    # file has 0 everywhere, as the slow path writes it.
+    douteuse = " or ".join(f"({c})" for c in controles) or "false"
+    provisoire = None
     try:
-        con.execute("drop table if exists lecture_typee")
-        con.execute(
-            f"""
-            create temp table lecture_typee as
-            select * from read_csv(?, delim = ?, header = true, auto_detect = false, quote = '"',
-                                   escape = '"', columns = {{{colonnes}}}, null_padding = false,
-                                   strict_mode = true, decimal_separator = ?, dateformat = ?,
-                                   store_rejects = true, rejects_table = 'rejets_lecture',
-                                   rejects_scan = 'rejets_lecture_fichiers')
-            """,
-            [str(csv), separateur, decimale, format_date],
-        )
-        (rejets,) = con.execute("select count(*) from rejets_lecture").fetchone()
-        anomalies = " + ".join(f"count(*) filter (where {c})" for c in controles) or "0"
-        lignes, douteuses = con.execute(f"select count(*), {anomalies} from lecture_typee").fetchone()
-        if rejets or douteuses:
-            return None
+        # DuckDB adds to the rejects tables at each read: emptied so that they are this file's
+        con.execute("drop table if exists rejets_lecture")
+        con.execute("drop table if exists rejets_lecture_fichiers")
         provisoire = _copier_en_parquet(
             con,
             f"""
                 select
                     {", ".join(expressions)},
                     ?::date as date_extraction,
-                    rowid + 2 as ligne_source,
-                    cast(0 as bigint) as anomalies_lecture
-                from lecture_typee
+                    row_number() over () + 1 as ligne_source,
+                    cast(coalesce({douteuse}, false) as bigint) as anomalies_lecture
+                from read_csv(?, delim = ?, header = true, auto_detect = false, quote = '"',
+                              escape = '"', columns = {{{colonnes}}}, null_padding = false,
+                              strict_mode = true, decimal_separator = ?, dateformat = ?,
+                              store_rejects = true, rejects_table = 'rejets_lecture',
+                              rejects_scan = 'rejets_lecture_fichiers')
             """,
-            [date_extraction],
+            [date_extraction, str(csv), separateur, decimale, format_date],
             parquet,
         )
+        (rejets,) = con.execute("select count(*) from rejets_lecture").fetchone()
+        lignes, douteuses = con.execute(
+            "select count(*), count(*) filter (where anomalies_lecture <> 0) from read_parquet(?)",
+            [str(provisoire)],
+        ).fetchone()
+        if rejets or douteuses:
+            return None
         os.replace(provisoire, parquet)
+        provisoire = None
         return int(lignes)
     except duckdb.Error as erreur:
         verifier_ecriture(erreur, parquet.parent)
         return None  # whatever DuckDB's typed reader cannot read, the slow path explains
     finally:
-        try:
-            con.execute("drop table if exists lecture_typee")
-        except duckdb.Error:
-            pass  # the connection is closed by the caller; the error above is what counts
+        if provisoire is not None:
+            provisoire.unlink(missing_ok=True)
 
 
 def _lecture_ligne_a_ligne(
@@ -821,14 +829,15 @@ def chemin_landing(landing: Path, table: str, livraison: Livraison) -> Path:
     return Path(landing) / table / f"{livraison.projet_id}__{livraison.date_extraction.isoformat()}.parquet"
 
 
-def lire_livraison(livraison: Livraison, landing: Path) -> LivraisonLue:
-    """Read every table of a delivery into `landing`; all or nothing."""
+def lire_livraison(livraison: Livraison, landing: Path, part: int = 1) -> LivraisonLue:
+    """Read every table of a delivery into `landing`; all or nothing. `part`: how many
+    deliveries are read at once (see `regler_connexion`)."""
     lue = LivraisonLue(livraison)
     ecrits: list[Path] = []
     with tempfile.TemporaryDirectory(prefix="livraison-") as tmp:
         dossier_tmp = Path(tmp)
         con = duckdb.connect()
-        regler_connexion(con, dossier_tmp)
+        regler_connexion(con, dossier_tmp, part)
         try:
             for table_nom, (chemin, fichier) in fichiers_livraison(livraison, dossier_tmp).items():
                 table = contrat.TABLES[table_nom]

@@ -94,12 +94,14 @@ def atterrir(
     rapports: Path | None = None,
     quarantaine: Path | None = None,
     racine: Path | None = None,
+    part: int = 1,
 ) -> BilanLivraison:
     """Validate one delivery, then land it whole, or refuse it whole.
 
     The delivery is read and validated in a temporary folder outside the warehouse: a
     refused delivery leaves nothing in the landing area, only its report (which names
     files, columns and rows, never a value) and its untouched copy in quarantine.
+    `part`: how many deliveries are validated at once (see `valider_livraison`).
     """
     from capitalisation.validation import controle, rapport
     from capitalisation.validation import quarantaine as mise_a_l_ecart
@@ -113,7 +115,7 @@ def atterrir(
         return BilanLivraison(livraison, "deja_lue", lignes=manifeste["lignes"], empreintes=hachages)
     with tempfile.TemporaryDirectory(prefix="validation-") as tmp:
         provisoire = Path(tmp)
-        resultat = controle.valider_livraison(livraison, provisoire, racine)
+        resultat = controle.valider_livraison(livraison, provisoire, racine, part=part)
         rapport.ecrire_rapport(rapport.dossier_rapport(rapports, resultat), resultat)
         lignes = resultat.lignes_par_table()
         if not resultat.acceptee:
@@ -210,26 +212,30 @@ def lire_livraisons(
     par_projet: dict[str, list[tuple[lecture.Livraison, Path]]] = {}
     for livraison, racine in livraisons:
         par_projet.setdefault(livraison.projet_id, []).append((livraison, racine))
-    with progression() as barre:
-        tache = barre.add_task("Validation et lecture des livraisons", total=len(livraisons))
-        for _projet, candidates in sorted(par_projet.items()):
-            retenue = False
-            for livraison, racine in sorted(candidates, key=lambda c: c[0].date_extraction, reverse=True):
-                barre.update(tache, description=f"Validation de {livraison.nom}")
-                if retenue:
-                    bilans.append(BilanLivraison(
-                        livraison, "ignoree", ["remplacée par une extraction plus récente, en usage"]
-                    ))
-                else:
-                    try:
-                        bilan = atterrir(livraison, landing, rapports, quarantaine, racine)
-                    except ErreurUtilisateur as erreur:
-                        from capitalisation.validation.donnees_personnelles import masquer
 
-                        bilan = BilanLivraison(livraison, "refusee", [masquer(str(erreur))])
-                    retenue = bilan.statut in ("lue", "deja_lue")
-                    bilans.append(bilan)
-                barre.advance(tache)
+    def projet(candidates: list[tuple[lecture.Livraison, Path]], part: int) -> list[BilanLivraison]:
+        """A project's deliveries, newest first, until one lands (its own worker)."""
+        faits, retenue = [], False
+        for livraison, racine in sorted(candidates, key=lambda c: c[0].date_extraction, reverse=True):
+            if retenue:
+                faits.append(BilanLivraison(
+                    livraison, "ignoree", ["remplacée par une extraction plus récente, en usage"]
+                ))
+                continue
+            try:
+                bilan = atterrir(livraison, landing, rapports, quarantaine, racine, part)
+            except ErreurUtilisateur as erreur:
+                from capitalisation.validation.donnees_personnelles import masquer
+
+                bilan = BilanLivraison(livraison, "refusee", [masquer(str(erreur))])
+            retenue = bilan.statut in ("lue", "deja_lue")
+            faits.append(bilan)
+        return faits
+
+    # one project per core, as `capitalisation valider` does one delivery per core
+    for faits in commande.en_parallele([c for _p, c in sorted(par_projet.items())], projet,
+                                       "Validation et lecture des livraisons"):
+        bilans += faits
     return bilans
 
 

@@ -21,8 +21,9 @@ agregats as (
         nature,
         sum(n) as n,
         sum(k) as k,
-        {#- menage_id is unique within its project only: count (project, household) pairs. #}
-        count(distinct {{ dbt.concat(['projet_id', "'|'", 'menage_id']) }}) as menages,
+        {#- One contribution per household and indicator (int_indicateurs_contributions): the
+            households are the rows, no distinct count over (project, household) pairs. #}
+        count(*) as menages,
         sum(montant) as total,
         {{ arrondi_centimes('sum(' ~ centimes('montant') ~ ')', 'count(montant)') }} as moyenne,
         {{ mediane('montant') }} as mediane,

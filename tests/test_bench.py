@@ -77,3 +77,36 @@ def test_ratios_et_croissance():
     (croissance,) = resume["croissance"]
     assert croissance["exposant"] == pytest.approx(1.0)
     assert croissance["au_plus_lineaire"]
+
+
+def test_lecture_et_validation_du_bench_une_livraison_par_coeur(tmp_path, monkeypatch):
+    """The bench's reading and validation stages work as `run` does: one delivery per core,
+    each connection with its share; the same rows and rules as one by one."""
+    from capitalisation import config
+    from capitalisation.bench import _copier_projet_dbt, etapes
+    from capitalisation.validation import controle, regles
+
+    genere = generer(tmp_path / "exports", 600, projets=3)
+    _copier_projet_dbt(tmp_path / "dbt", genere)
+    monkeypatch.setattr(config, "DBT_PROJET", tmp_path / "dbt")
+    regles.catalogue.cache_clear()
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    parts = []
+    for module, nom in ((lecture, "lire_livraison"), (controle, "juger_landing")):
+        original = getattr(module, nom)
+
+        def espion(livraison, landing, part=1, original=original, nom=nom):
+            parts.append((nom, part))
+            return original(livraison, landing, part)
+
+        monkeypatch.setattr(module, nom, espion)
+    try:
+        lus = etapes.lecture(tmp_path)
+        juges = etapes.validation(tmp_path)
+    finally:
+        regles.catalogue.cache_clear()
+    assert sorted(parts) == [("juger_landing", 2)] * 3 + [("lire_livraison", 2)] * 3
+    assert lus["lignes"] > 600 * MOIS_COMPTE
+    assert juges["erreurs"] == 0
+    landees = [p.parent.name for p in (tmp_path / "landing").glob("*/*__*.parquet")]
+    assert juges["regles"] == sum(len(regles.charger_suites()[table]) for table in landees)

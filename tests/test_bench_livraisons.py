@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from capitalisation.bench import Mesure, Taille, livraisons, resumer, verdict_ratio
+from capitalisation.bench import Mesure, Taille, livraisons, part_du_total, resumer, verdict_ratio
 from capitalisation.bench.generateur import generer
 
 
@@ -51,3 +51,18 @@ def test_fichiers_pathologiques(tmp_path):
     (cas,) = livraisons.resumer_pathologiques({"cellule_1_mio": Mesure(
         "pathologique", 14.0, 0, {"statut": "refusee", "regles": ["champ_trop_long"]}, cpu=1.4)})
     assert cas["dans_les_temps"] and cas["statut"] == "refusee"
+
+
+def test_palier_manque_et_part_de_chaque_etape():
+    """Beyond the 6 × step, the verdict says by how much the step is missed too; each stage
+    up to the warehouse reports its share of the total."""
+    assert verdict_ratio(14.6) == ("manquée de 10,60 × plancher (× 3,65 la cible ; palier de 6 × manqué "
+                                   "de 8,60 × plancher)")
+    taille = Taille(100_000, 30, 0, [
+        Mesure("plancher", 2.0, 100, cpu=1.0), Mesure("lecture", 3.0, 200, cpu=2.0),
+        Mesure("validation", 1.0, 300, cpu=1.5), Mesure("dbt", 4.0, 400, cpu=6.5),
+    ])
+    (resume,) = resumer([taille])["tailles"]
+    parts = {e["etape"]: part_du_total(e, resume) for e in resume["etapes"]}
+    assert parts == {"plancher": None, "lecture": pytest.approx(0.2), "validation": pytest.approx(0.15),
+                     "dbt": pytest.approx(0.65)}

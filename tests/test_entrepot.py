@@ -184,3 +184,46 @@ def test_nouvelle_extraction_remplace_l_ancienne(entrepots):
     dossiers = sorted((BACKTESTS / "09_livraisons_successives" / "exports" / "zero_expulsion").iterdir())
     plus_recente = dt.date.fromisoformat(dossiers[-1].name)
     assert {e["projet_id"]: e["derniere"] for e in extractions}["zero_expulsion"] == plus_recente
+
+
+AGREGATS = {"programme": [], "projet": ["projet_id"], "bailleur": ["projet_id", "bailleur_id"],
+            "departement": ["projet_id", "departement"], "volet": ["projet_id", "volet"]}
+
+
+@pytest.mark.parametrize("cas", CAS)
+def test_les_agregats_comptent_les_menages_distincts(entrepots, cas):
+    """`menages` of every aggregate is the number of distinct (project, household) pairs
+    behind it, counted here apart."""
+    entrepot = entrepots(cas)
+    for niveau, colonnes in AGREGATS.items():
+        cles = ", ".join(colonnes + ["indicateur"])
+        obtenus = lignes(entrepot, f"select {cles}, menages from fct_indicateurs_{niveau} order by all")
+        attendus = lignes(entrepot, f"""
+            select {cles}, count(distinct (projet_id, menage_id)) as menages
+            from int_indicateurs_contributions group by all order by all""")
+        assert obtenus and obtenus == attendus, niveau
+
+
+def test_un_indicateur_en_double_est_refuse_a_la_compilation(tmp_path, monkeypatch):
+    """Each household contributes one row to an indicator: an indicator listed twice would
+    count its households twice, and stops the build."""
+    import shutil
+
+    from capitalisation import config, entrepot
+
+    projet = tmp_path / "dbt"
+    for nom in ("dbt_project.yml", "profiles.yml"):
+        (projet / nom).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(config.DBT_PROJET / nom, projet / nom)
+    for dossier in ("models", "macros", "seeds", "analyses", "tests/dbt"):
+        shutil.copytree(config.DBT_PROJET / dossier, projet / dossier)
+    modele = projet / "models" / "intermediate" / "int_indicateurs_contributions.sql"
+    texte = modele.read_text(encoding="utf-8")
+    double = "    ('dette_entree_eur', 'adhesion and en_dette_entree', 'dette_entree'),\n"
+    assert double in texte
+    modele.write_text(texte.replace(double, double * 2), encoding="utf-8")
+    monkeypatch.setattr(config, "DBT_PROJET", projet)
+    resultat = entrepot.construire(tmp_path / "entrepot.duckdb", tmp_path / "landing", tmp_path / "travail",
+                                   commande="compile", selection="int_indicateurs_contributions")
+    assert not resultat.succes
+    assert "un indicateur apparaît deux fois" in " ".join(resultat.echecs)

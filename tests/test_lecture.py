@@ -310,3 +310,23 @@ def test_un_seul_passage_pour_empreinte_encodage_et_lignes(tmp_path, monkeypatch
     assert lecture.examiner_fichier(tmp_path / "binaire.csv").refus == "binaire"
     (tmp_path / "utf16.csv").write_bytes("a;b\n".encode("utf-16"))
     assert lecture.examiner_fichier(tmp_path / "utf16.csv").refus == "utf16"
+
+
+def test_lecture_typee_un_rejet_ne_compte_que_pour_son_fichier(tmp_path):
+    """DuckDB adds to its rejects table at every read: a file with a rejected cell must not
+    send the next files read on the same connection to the line-by-line path."""
+    entete = "menage_id;projet_id;mois;quittance;aide_logement;paiement;regularisation;solde_fin_mois;plan_apurement"
+    position = {n: i for i, n in enumerate(entete.split(";"))}
+    ecrire(tmp_path / "a", "comptes_mensuels.csv", f"{entete}\na1;declic;2019-01;abc;100;300;0;0;non\n")
+    ecrire(tmp_path / "b", "comptes_mensuels.csv", f"{entete}\na1;declic;2019-01;400;100;300;0;0;non\n"
+                                                   f"a1;declic;2019-02;400;100;300;0;0;non\n")
+    con = duckdb.connect()
+    try:
+        lire = lambda dossier: lecture._lecture_typee(  # noqa: E731
+            con, lecture.contrat.COMPTES_MENSUELS, dossier / "comptes_mensuels.csv", ";", position, 9,
+            dt.date(2020, 6, 30), dossier / "x.parquet")
+        assert lire(tmp_path / "a") is None
+        assert lire(tmp_path / "b") == 2
+        assert _contenu(tmp_path / "b" / "x.parquet")[1][1][-2:] == (3, 0)  # ligne_source, anomalies_lecture
+    finally:
+        con.close()

@@ -1,14 +1,19 @@
-"""`capitalisation valider` over several deliveries: one delivery per core, each in its own
-DuckDB connection with its share of memory; reports identical to one-by-one validation."""
+"""`capitalisation valider` and `capitalisation run` over several deliveries: one delivery
+(for `run`, one project) per core, each in its own DuckDB connection with its share of
+memory; verdicts, reports, landing and quarantine identical to one-by-one validation."""
 
 from __future__ import annotations
 
 import json
+import threading
+from pathlib import Path
 
 import duckdb
+import pytest
 
-from capitalisation import lecture
-from capitalisation.validation import valider_commande, valider_livraison
+from capitalisation import lecture, pipeline, travail
+from capitalisation.erreurs import ErreurUtilisateur
+from capitalisation.validation import controle, valider_commande, valider_livraison
 
 from .corpus import cas as corpus
 
@@ -42,3 +47,119 @@ def test_chaque_connexion_a_sa_part():
         con.close()
     assert limite.startswith("953") or limite.startswith("954") or limite == "1000.0 MB"
     assert int(fils) >= 1
+
+
+# --------------------------------------------------------------------------- run: one project per core
+
+AUTRES = {"solide_r": "domofrance", "zero_expulsion": "batigere", "trait_social": "batigere_idf"}
+DISQUE_PLEIN = "disque plein en écrivant dans le dossier de travail : libérez de la place"
+
+
+def _donnees(projet: str, defaut=None) -> dict:
+    donnees = corpus.base()
+    if projet != corpus.PROJET:
+        for lignes in donnees.values():
+            for ligne in lignes:
+                ligne["projet_id"] = projet
+                if "bailleur_id" in ligne:
+                    ligne["bailleur_id"] = AUTRES[projet]
+    if defaut is not None:
+        defaut(donnees)
+    return donnees
+
+
+@pytest.fixture(scope="module")
+def exports_quatre_projets(tmp_path_factory) -> Path:
+    """declic: a newer delivery with a broken rent account, then a good one; solide_r: good;
+    zero_expulsion: an e-mail address as a household id; trait_social: good, but its
+    validation fails for want of disk."""
+    exports = tmp_path_factory.mktemp("run_parallele") / "exports"
+    ecrire = corpus.ecrire_livraison
+    ecrire(exports / "declic" / "2020-06-30", _donnees("declic"))
+    ecrire(exports / "declic" / "2020-07-31", _donnees("declic", corpus._solde_faux))
+    ecrire(exports / "solide_r" / "2020-06-30", _donnees("solide_r"))
+    ecrire(exports / "zero_expulsion" / "2020-06-30",
+           _donnees("zero_expulsion", corpus._menage("a2", corpus.COURRIEL)))
+    ecrire(exports / "trait_social" / "2020-06-30", _donnees("trait_social"))
+    return exports
+
+
+def _lire(exports: Path, dossier: Path, coeurs: int, monkeypatch) -> tuple[list, list]:
+    """`run`'s validation and landing with `coeurs` cores; (bilans, calls to the validator).
+
+    With several cores, the first two validations must run at the same time: each waits
+    at a barrier for the other (a sequential run breaks the barrier)."""
+    monkeypatch.setattr("os.cpu_count", lambda: coeurs)
+    original = controle.valider_livraison
+    barriere = threading.Barrier(2, timeout=30)
+    appels, verrou = [], threading.Lock()
+
+    def valider(livraison, dossier_travail, racine=None, *args, part=1, **kwargs):
+        with verrou:
+            rang = len(appels)
+            appels.append((livraison.nom, part))
+        if coeurs > 1 and rang < 2:
+            barriere.wait()
+        if livraison.projet_id == "trait_social":
+            raise ErreurUtilisateur(DISQUE_PLEIN)
+        return original(livraison, dossier_travail, racine, *args, part=part, **kwargs)
+
+    monkeypatch.setattr(controle, "valider_livraison", valider)
+    with travail.dossier_prive(dossier, ".travail"):
+        bilans = pipeline.lire_livraisons(exports, dossier / "landing", dossier / "rapports",
+                                          dossier / "quarantaine")
+    monkeypatch.undo()
+    return bilans, appels
+
+
+def _contenus(dossier: Path) -> dict[str, object]:
+    """Every file under `dossier` by relative path: Parquet files by their rows, reports by
+    their verdict and failures, other files by their bytes."""
+    contenus: dict[str, object] = {}
+    con = duckdb.connect()
+    try:
+        for chemin in sorted(p for p in dossier.rglob("*") if p.is_file()):
+            cle = str(chemin.relative_to(dossier))
+            if chemin.suffix == ".parquet":
+                contenus[cle] = con.execute("select * from read_parquet(?)", [str(chemin)]).fetchall()
+            elif chemin.name == "rapport.json":
+                rapport = json.loads(chemin.read_text(encoding="utf-8"))
+                contenus[cle] = (rapport["statut"], rapport["echecs"])
+            elif chemin.suffix == ".json" and chemin.parent.name == "_livraisons":
+                manifeste = json.loads(chemin.read_text(encoding="utf-8"))
+                contenus[cle] = {k: v for k, v in manifeste.items() if k != "lue_le"}
+            elif chemin.suffix in (".md", ".html"):
+                contenus[cle] = "rapport"  # dated: present in both, compared through rapport.json
+            else:
+                contenus[cle] = chemin.read_bytes()
+    finally:
+        con.close()
+    return contenus
+
+
+def test_run_un_projet_par_coeur_memes_verdicts(exports_quatre_projets, tmp_path, monkeypatch):
+    seul, appels_seul = _lire(exports_quatre_projets, tmp_path / "seul", 1, monkeypatch)
+    parallele, appels = _lire(exports_quatre_projets, tmp_path / "parallele", 2, monkeypatch)
+
+    verdicts = {b.livraison.nom: b.statut for b in parallele}
+    assert verdicts == {
+        "declic/2020-07-31": "refusee", "declic/2020-06-30": "lue", "solide_r/2020-06-30": "lue",
+        "zero_expulsion/2020-06-30": "refusee", "trait_social/2020-06-30": "refusee",
+    }
+    # the same verdicts, reasons, rows and hashes, in the same order, as one by one
+    resume = lambda bilans: [(b.livraison.nom, b.statut, b.raisons, b.lignes, b.empreintes)  # noqa: E731
+                             for b in bilans]
+    assert resume(parallele) == resume(seul)
+    raisons = {b.livraison.nom: b.raisons for b in parallele}
+    assert any("[identite_compte]" in r for r in raisons["declic/2020-07-31"])
+    assert any("[dp_courriel]" in r for r in raisons["zero_expulsion/2020-06-30"])
+    assert raisons["trait_social/2020-06-30"] == [DISQUE_PLEIN]
+    assert corpus.COURRIEL not in json.dumps(raisons)
+    # each validation took its share of memory and cores: 2 at once, 1 alone
+    assert sorted(appels) == sorted((nom, 2) for nom, _ in appels_seul)
+    assert {part for _, part in appels_seul} == {1}
+    # landing, reports and quarantine: the same files with the same contents
+    for sous_dossier in ("landing", "rapports", "quarantaine"):
+        attendu = _contenus(tmp_path / "seul" / sous_dossier)
+        assert attendu, sous_dossier
+        assert _contenus(tmp_path / "parallele" / sous_dossier) == attendu

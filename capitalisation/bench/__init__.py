@@ -180,9 +180,24 @@ def verdict_ratio(ratio: float | None) -> str:
         return ""
     if ratio <= CIBLE_RATIO:
         return "atteinte"
-    palier = "" if ratio > CIBLE_RATIO_ACCEPTABLE else f", sous le palier de {formats.nombre(CIBLE_RATIO_ACCEPTABLE)} ×"
+    if ratio <= CIBLE_RATIO_ACCEPTABLE:
+        palier = f", sous le palier de {formats.nombre(CIBLE_RATIO_ACCEPTABLE)} ×"
+    else:
+        palier = (f" ; palier de {formats.nombre(CIBLE_RATIO_ACCEPTABLE)} × manqué de "
+                  f"{formats.nombre(ratio - CIBLE_RATIO_ACCEPTABLE, 2)} × plancher")
     return (f"manquée de {formats.nombre(ratio - CIBLE_RATIO, 2)} × plancher "
             f"(× {formats.nombre(ratio / CIBLE_RATIO, 2)} la cible{palier})")
+
+
+def part_du_total(etape: dict, taille: dict) -> float | None:
+    """A stage's share of read + validate + build (CPU seconds when known)."""
+    if etape["etape"] not in JUSQU_A_L_ENTREPOT:
+        return None
+    if etape.get("cpu") is not None and taille.get("cpu_jusqu_a_l_entrepot"):
+        return etape["cpu"] / taille["cpu_jusqu_a_l_entrepot"]
+    if taille["secondes_jusqu_a_l_entrepot"]:
+        return etape["secondes"] / taille["secondes_jusqu_a_l_entrepot"]
+    return None
 
 
 def afficher(resume: dict) -> None:
@@ -199,6 +214,9 @@ def afficher(resume: dict) -> None:
         for etape in taille["etapes"]:
             ratio = etape["ratio_plancher"]
             remarque = etape["erreur"][:60] if etape["erreur"] else ""
+            part = part_du_total(etape, taille)
+            if not remarque and part is not None:
+                remarque = f"{formats.nombre(100 * part)} % du total jusqu'à l'entrepôt"
             if etape["memoire_octets"] > CIBLE_MEMOIRE:
                 remarque = f"mémoire au-dessus de 6 Gio de {formats.nombre((etape['memoire_octets'] - CIBLE_MEMOIRE) / 1024**2)} Mio"
             tableau.add_row(
@@ -223,6 +241,9 @@ def afficher(resume: dict) -> None:
             formats.nombre(taille["memoire_max_octets"] / 1024**2),
             f"cible ≤ {formats.nombre(CIBLE_RATIO)} × plancher (CPU) : {verdict_ratio(juge)}",
         )
+        if ratio is not None and ratio_cpu is not None:
+            tableau.add_row("", "", "", "", "", "",
+                            f"en durée : {verdict_ratio(ratio)}")
         if taille["secondes_par_fiche"] is not None:
             par_fiche = taille["secondes_par_fiche"]
             tableau.add_row(

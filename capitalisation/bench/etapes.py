@@ -39,29 +39,32 @@ def plancher(dossier: Path) -> dict:
 
 
 def lecture(dossier: Path) -> dict:
-    """Reading and normalising every delivery into typed landing Parquet files."""
+    """Reading and normalising every delivery into typed landing Parquet files, one
+    delivery per core as `capitalisation run` does."""
     from capitalisation import lecture as lecteur
+    from capitalisation.validation.commande import en_parallele
 
     landing = dossier / "landing"
     lecteur.ecrire_schemas_vides(landing)
-    lignes = 0
-    for livraison in lecteur.livraisons_en_usage(lecteur.trouver_livraisons(dossier / "exports")):
-        lue = lecteur.lire_livraison(livraison, landing)
-        lignes += sum(t.lignes for t in lue.tables.values())
-    return {"lignes": lignes}
+    livraisons = lecteur.livraisons_en_usage(lecteur.trouver_livraisons(dossier / "exports"))
+    lues = en_parallele(livraisons, lambda livraison, part: lecteur.lire_livraison(livraison, landing, part),
+                        "Lecture")
+    return {"lignes": sum(t.lignes for lue in lues for t in lue.tables.values())}
 
 
 def validation(dossier: Path) -> dict:
-    """The rules of expectations/ on the landed tables (reading is timed apart)."""
+    """The rules of expectations/ on the landed tables (reading is timed apart), one
+    delivery per core as `capitalisation run` does."""
     from capitalisation import lecture as lecteur
+    from capitalisation.validation.commande import en_parallele
     from capitalisation.validation.controle import juger_landing
 
-    erreurs = regles = 0
-    for livraison in lecteur.livraisons_en_usage(lecteur.trouver_livraisons(dossier / "exports")):
-        resultat = juger_landing(livraison, dossier / "landing")
-        erreurs += len(resultat.erreurs)
-        regles += resultat.regles_verifiees
-    return {"regles": regles, "erreurs": erreurs}
+    livraisons = lecteur.livraisons_en_usage(lecteur.trouver_livraisons(dossier / "exports"))
+    resultats = en_parallele(
+        livraisons, lambda livraison, part: juger_landing(livraison, dossier / "landing", part), "Validation"
+    )
+    return {"regles": sum(r.regles_verifiees for r in resultats),
+            "erreurs": sum(len(r.erreurs) for r in resultats)}
 
 
 def _dbt(dossier: Path, **options) -> dict:

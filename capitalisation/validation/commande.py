@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from capitalisation import lecture
 from capitalisation.erreurs import ErreurUtilisateur
@@ -141,11 +143,44 @@ def afficher(resultats: list[tuple[ResultatValidation, Path | None]], titre: str
     )
 
 
-def _valider(livraison: lecture.Livraison, racine: Path, travailleurs: int) -> ResultatValidation:
-    """One delivery in its own working folder and DuckDB connection (DuckDB works outside
-    Python's lock: deliveries validated in threads use every core)."""
+Tache = TypeVar("Tache")
+Bilan = TypeVar("Bilan")
+
+
+def nombre_de_travailleurs(taches: int) -> int:
+    """One worker per core, never more workers than tasks."""
+    return max(1, min(taches, os.cpu_count() or 1))
+
+
+def en_parallele(taches: Sequence[Tache], faire: Callable[[Tache, int], Bilan], titre: str) -> list[Bilan]:
+    """`faire(tache, part)` for every task, one worker per core; the results in the order
+    of the tasks (never in the order they finish).
+
+    Workers are threads: DuckDB works outside Python's lock, so deliveries validated at
+    once use every core. `part` is the number of workers: each task opens its own DuckDB
+    connection with that share of the memory limit and of the cores
+    (`lecture.regler_connexion`). A task that raises cancels the tasks not started yet,
+    and its exception is raised again here.
+    """
+    travailleurs = nombre_de_travailleurs(len(taches))
+    with progression() as barre, ThreadPoolExecutor(travailleurs) as groupe:
+        avancement = barre.add_task(titre, total=len(taches))
+        en_cours = [groupe.submit(faire, tache, travailleurs) for tache in taches]
+        try:
+            for termine in as_completed(en_cours):
+                termine.result()
+                barre.advance(avancement)
+        except BaseException:
+            for futur in en_cours:
+                futur.cancel()
+            raise
+        return [futur.result() for futur in en_cours]
+
+
+def valider_seule(livraison: lecture.Livraison, racine: Path, part: int = 1) -> ResultatValidation:
+    """One delivery in its own working folder and DuckDB connection."""
     with tempfile.TemporaryDirectory(prefix="validation-") as travail:
-        return valider_livraison(livraison, Path(travail), racine, part=travailleurs)
+        return valider_livraison(livraison, Path(travail), racine, part=part)
 
 
 def valider_commande(dossiers: list[Path], rapports: Path) -> int:
@@ -164,16 +199,10 @@ def valider_commande(dossiers: list[Path], rapports: Path) -> int:
     resultats: list[tuple[ResultatValidation, Path | None]] = []
     for resultat in refus:
         resultats.append((resultat, rapport.ecrire_rapport(rapport.dossier_rapport(rapports, resultat), resultat)))
-    travailleurs = max(1, min(len(livraisons), os.cpu_count() or 1))  # one delivery per core
-    with progression() as barre, ThreadPoolExecutor(travailleurs) as groupe:
-        tache = barre.add_task("Validation des livraisons", total=len(livraisons))
-        en_cours = [groupe.submit(_valider, livraison, racine, travailleurs) for livraison, racine in livraisons]
-        for termine in as_completed(en_cours):
-            barre.advance(tache)
-            del termine
-        for futur in en_cours:  # reports in the order of the deliveries
-            resultat = futur.result()
-            chemin = rapport.ecrire_rapport(rapport.dossier_rapport(rapports, resultat), resultat)
-            resultats.append((resultat, chemin))
+    validees = en_parallele(livraisons, lambda trouvee, part: valider_seule(*trouvee, part),
+                            "Validation des livraisons")
+    for resultat in validees:  # reports in the order of the deliveries
+        chemin = rapport.ecrire_rapport(rapport.dossier_rapport(rapports, resultat), resultat)
+        resultats.append((resultat, chemin))
     afficher(resultats, "Validation des livraisons")
     return 0 if all(r.acceptee for r, _ in resultats) else 1

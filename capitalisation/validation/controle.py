@@ -454,9 +454,9 @@ def _juger(con, livraison, parquets, resultat, taille_morceau, moteur: str = MOT
         resultat.echecs += _echecs_constats(dp.scanner_parquet(con, table, parquet), fichier, nom)
 
 
-def juger_landing(livraison: lecture.Livraison, landing: Path) -> ResultatValidation:
+def juger_landing(livraison: lecture.Livraison, landing: Path, part: int = 1) -> ResultatValidation:
     """The rules alone, on a delivery already read into `landing` (used by the benchmark to
-    time validation apart from reading; `valider_livraison` does both)."""
+    time validation apart from reading; `valider_livraison` does both). `part`: as there."""
     resultat = ResultatValidation(livraison.nom, livraison)
     parquets = {
         nom: lecture.chemin_landing(landing, nom, livraison)
@@ -467,7 +467,7 @@ def juger_landing(livraison: lecture.Livraison, landing: Path) -> ResultatValida
         lignes = pq.ParquetFile(parquet).metadata.num_rows
         resultat.tables[nom] = lecture.TableLue(nom, f"{livraison.nom}/{nom}.csv", lignes, parquet)
     con = duckdb.connect()
-    lecture.regler_connexion(con)
+    lecture.regler_connexion(con, None, part)
     try:
         _juger(con, livraison, parquets, resultat, rg.TAILLE_MORCEAU)
     finally:

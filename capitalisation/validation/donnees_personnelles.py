@@ -80,6 +80,57 @@ MOTIF_GLOBAL_SQL = "(?i)" + MOTIF_GLOBAL
 _GLOBAL = re.compile(MOTIF_GLOBAL, re.IGNORECASE)
 _GLOBAL_LIGNE = re.compile(MOTIF_GLOBAL, re.IGNORECASE | re.MULTILINE)  # cells joined by newlines
 
+# Python's `\s` (every character `str.isspace()` holds) spelt out for RE2, whose `\s` is ASCII.
+_ESPACES_PYTHON = (r"\t\n\x{0b}\x{0c}\r\x{1c}-\x{1f} \x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}"
+                   r"\x{2029}\x{202f}\x{205f}\x{3000}")
+# Under IGNORECASE, Python's [A-Za-z] also holds these two, RE2's does not: they are read as `i`.
+_I_TURCS = ("\u0130\u0131", "ii")
+
+
+def pour_re2(motif: str) -> str:
+    r"""`motif` for RE2 (DuckDB), matching at least what Python's `re` matches: `\s` spelt out
+    as Python reads it, in a character class or alone."""
+    sortie, dans_classe, i = [], False, 0
+    while i < len(motif):
+        if motif[i] == "\\" and i + 1 < len(motif):
+            paire = motif[i:i + 2]
+            if paire == r"\s":
+                paire = _ESPACES_PYTHON if dans_classe else f"[{_ESPACES_PYTHON}]"
+            sortie.append(paire)
+            i += 2
+            continue
+        if motif[i] == "[" and not dans_classe:
+            dans_classe = True
+        elif motif[i] == "]" and dans_classe:
+            dans_classe = False
+        sortie.append(motif[i])
+        i += 1
+    return "".join(sortie)
+
+
+MOTIF_LIGNE_RE2 = "(?im)" + pour_re2(MOTIF_GLOBAL)
+TAILLE_LOT_BRUT = 50_000  # raw rows searched by RE2 at once
+
+
+def lignes_suspectes(textes: list[str]) -> set[int] | None:
+    """The positions of the texts RE2 (DuckDB) finds the pattern in: at least every text
+    Python's `_GLOBAL_LIGNE` finds it in, in one linear pass (Python's engine backtracks on
+    every run of digits). None when DuckDB cannot take them: then every text is a suspect."""
+    import pyarrow as pa
+
+    con = duckdb.connect()
+    try:
+        con.register("lot", pa.table({"i": pa.array(range(len(textes)), pa.int64()),
+                                      "t": pa.array(textes, pa.large_string())}))
+        return {i for (i,) in con.execute(
+            f"select i from lot where regexp_matches(translate(t, '{_I_TURCS[0]}', '{_I_TURCS[1]}'), ?)",
+            [MOTIF_LIGNE_RE2],
+        ).fetchall()}
+    except (duckdb.Error, pa.ArrowException, UnicodeError):
+        return None
+    finally:
+        con.close()
+
 
 # --------------------------------------------------------------------------- checks
 
@@ -260,14 +311,16 @@ def scanner_parquet(con: duckdb.DuckDBPyConnection, table: contrat.Table, parque
     source = f"read_parquet({_litteral(str(parquet))})"
     # The pattern runs on each column's distinct values (a few hundred codes, one value per
     # household for the identifiers), not on every cell: only a column with a candidate
-    # value is searched row by row.
-    suspectes = [
-        c for c in colonnes
-        if con.execute(
-            f"select count(*) from (select distinct {c} as v from {source} where {c} is not null) "
-            f"where regexp_matches(v, {motif}) or length(v) > {LONGUEUR_MAXIMALE}"
-        ).fetchone()[0]
-    ]
+    # value is searched row by row. One pass over the file gathers every column's distinct
+    # values (a list: a filter on `select distinct` would be pushed below it, onto every row).
+    comptes = con.execute(
+        "select " + ", ".join(
+            f"len(list_filter(list(distinct {c}) filter (where {c} is not null), "
+            f"lambda v: regexp_matches(v, {motif}) or length(v) > {LONGUEUR_MAXIMALE}))"
+            for c in colonnes
+        ) + f" from {source}"
+    ).fetchone()
+    suspectes = [c for c, compte in zip(colonnes, comptes) if compte]
     if not suspectes:
         return constats
     condition = " or ".join(
@@ -328,10 +381,27 @@ def scanner_lignes(lignes: Iterable[list[str]], table: contrat.Table | None) -> 
     for position, cellule in enumerate(entetes):
         for nature in natures_cellule(cellule):
             constats.ajouter(nature, f"en-tête, colonne n° {position + 1}", 1)
+    lot: list[tuple[int, list[str]]] = []
     for numero, ligne in enumerate(iterateur, start=2):
-        # one search per row (cells joined by newlines: every match inside a cell is still one)
-        # before the search per cell; a row with a long cell goes straight to the cells
-        if ligne and max(map(len, ligne)) <= LONGUEUR_MAXIMALE and not _GLOBAL_LIGNE.search("\n".join(ligne)):
+        lot.append((numero, ligne))
+        if len(lot) >= TAILLE_LOT_BRUT:
+            _scanner_lot(lot, table, entetes, constats)
+            lot = []
+    _scanner_lot(lot, table, entetes, constats)
+    return constats
+
+
+def _scanner_lot(lot: list[tuple[int, list[str]]], table, entetes: list[str], constats: Constats) -> None:
+    # One search per row (cells joined by newlines: every match inside a cell is still one),
+    # by RE2 over the whole batch first, then by Python's pattern on the rows RE2 kept,
+    # before the search per cell; a row with a long cell goes straight to the cells.
+    courtes = {i: "\n".join(ligne) for i, (_, ligne) in enumerate(lot)
+               if ligne and max(map(len, ligne)) <= LONGUEUR_MAXIMALE}
+    positions = list(courtes)
+    trouvees = lignes_suspectes([courtes[i] for i in positions]) if courtes else set()
+    suspectes = set(courtes) if trouvees is None else {positions[k] for k in trouvees}
+    for i, (numero, ligne) in enumerate(lot):
+        if i in courtes and (i not in suspectes or not _GLOBAL_LIGNE.search(courtes[i])):
             continue
         for position, cellule in enumerate(ligne):
             if not cellule or (len(cellule) <= LONGUEUR_MAXIMALE and not _GLOBAL.search(cellule)):
@@ -339,7 +409,6 @@ def scanner_lignes(lignes: Iterable[list[str]], table: contrat.Table | None) -> 
             nom, texte_libre = _colonne_brute(table, entetes, position)
             for nature in natures_cellule(cellule, texte_libre):
                 constats.ajouter(nature, nom, numero)
-    return constats
 
 
 def scanner_csv_brut(chemin: Path, table: contrat.Table | None) -> Constats:

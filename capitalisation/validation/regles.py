@@ -16,7 +16,11 @@ Great Expectations' own format. Every expectation carries in its `meta`:
 
 `unexpected_rows_expectation` queries name the file being checked `{batch}` (as Great
 Expectations does) and the delivery's other tables `{menages}`, `{comptes_mensuels}`…;
-each returns the `ligne_source` of the offending rows.
+each returns the `ligne_source` of the offending rows. A suite may also name, in its own
+`meta.relations`, relations its rules share (`{comptes_par_menage}`: the accounts with
+their window over each household's months): the rules of the form
+`select ligne_source from {relation} where <condition>` over the same relation are judged
+together, in one pass over it (one window computed once for all of them).
 """
 
 from __future__ import annotations
@@ -60,12 +64,17 @@ class Regle:
     severite: str = ERREUR
     execution: str = "ge"
     colonne: str | None = None
+    relations: dict = field(default_factory=dict, hash=False, compare=False)  # the suite's
 
     @property
     def tables_citees(self) -> set[str]:
-        """The delivery's tables a SQL rule reads, besides its own."""
+        """The delivery's tables a SQL rule reads, besides its own (through the suite's
+        relations too)."""
         requete = self.kwargs.get("unexpected_rows_query", "")
-        return {nom for nom in _ESPACE_RESERVE.findall(requete) if nom != "batch"}
+        noms = set(_ESPACE_RESERVE.findall(requete))
+        for relation in noms & set(self.relations):
+            noms |= set(_ESPACE_RESERVE.findall(self.relations[relation]))
+        return noms - {"batch"} - set(self.relations)
 
 
 @dataclass
@@ -128,6 +137,37 @@ def _verifier_executable(regle: Regle, fichier: str) -> None:
         )
 
 
+def _relations(donnees: dict, fichier: str) -> dict[str, str]:
+    """The suite's shared relations (`meta.relations`: name → SQL over `{batch}` and the
+    delivery's tables), checked: a name that hides a table, or a relation that reads
+    another relation, is refused."""
+    relations = (donnees.get("meta") or {}).get("relations") or {}
+    if not isinstance(relations, dict):
+        raise SuiteInvalide(f"{fichier} : meta.relations doit associer un nom à une requête.")
+    for nom, requete in relations.items():
+        connus = {"batch", *contrat.TABLES}
+        if not re.fullmatch(r"[a-z_][a-z0-9_]*", nom) or nom in connus or not isinstance(requete, str):
+            raise SuiteInvalide(f"{fichier} : relation « {nom} » invalide (nom déjà pris ou requête absente).")
+        inconnus = set(_ESPACE_RESERVE.findall(requete)) - connus
+        if inconnus:
+            raise SuiteInvalide(f"{fichier} : la relation « {nom} » cite {', '.join(sorted(inconnus))}, "
+                                "ni une table du contrat ni {batch}.")
+    return dict(relations)
+
+
+def _verifier_requete(regle: Regle, fichier: str) -> None:
+    """Every name a SQL rule cites is the checked file, a table of the contract or a
+    relation of its suite: a misspelt name would otherwise skip the rule."""
+    requete = regle.kwargs.get("unexpected_rows_query", "")
+    inconnus = set(_ESPACE_RESERVE.findall(requete)) - {"batch", *contrat.TABLES, *regle.relations}
+    if inconnus:
+        raise SuiteInvalide(
+            f"{fichier}, attente n° {regle.indice + 1} : la requête cite {', '.join(sorted(inconnus))}, "
+            "ni une table du contrat ni une relation de la suite ; la validation ne démarre pas "
+            "plutôt que d'ignorer la règle."
+        )
+
+
 @lru_cache(maxsize=4)
 def charger_suites(dossier: Path = DOSSIER_SUITES) -> dict[str, tuple[Regle, ...]]:
     """Every suite, table → its rules, checked for the meta each rule needs."""
@@ -135,6 +175,7 @@ def charger_suites(dossier: Path = DOSSIER_SUITES) -> dict[str, tuple[Regle, ...
     for table in contrat.TABLES:
         chemin = Path(dossier) / f"{table}.json"
         donnees = json.loads(chemin.read_text(encoding="utf-8"))
+        relations = _relations(donnees, chemin.name)
         regles = []
         for indice, attente in enumerate(donnees["expectations"]):
             meta = attente.get("meta", {})
@@ -148,12 +189,14 @@ def charger_suites(dossier: Path = DOSSIER_SUITES) -> dict[str, tuple[Regle, ...
                 severite=meta.get("severite", ""),
                 execution=meta.get("execution", "ge"),
                 colonne=meta.get("colonne") or _colonne(attente.get("kwargs", {})),
+                relations=relations,
             )
             if not regle.code or not regle.libelle or regle.severite not in SEVERITES or (
                 regle.execution not in EXECUTIONS
             ):
                 raise SuiteInvalide(f"{chemin.name}, attente n° {indice + 1} : meta incomplète.")
             _verifier_executable(regle, chemin.name)
+            _verifier_requete(regle, chemin.name)
             regles.append(regle)
         suites[table] = tuple(regles)
     return suites
@@ -367,6 +410,66 @@ def _litteral(texte: str) -> str:
     return "'" + texte.replace("'", "''") + "'"
 
 
+_FUSIONNABLE = re.compile(r"\s*select\s+ligne_source\s+from\s+\{(\w+)\}\s+where\s+(.+?)\s*", re.I | re.S)
+# A condition holding one of these words is not a plain condition on the relation's rows:
+# its rule runs on its own (always right, one more pass).
+_HORS_CONDITION = re.compile(
+    r"\b(select|from|union|intersect|except|group|order|limit|offset|having|window|qualify|over)\b|[;{}]", re.I
+)
+
+
+def _fusionnable(regle: Regle) -> tuple[str, str] | None:
+    """(relation, condition) when the rule is `select ligne_source from {R} where <condition>`
+    over the checked file or a relation of its suite, with a plain condition."""
+    correspondance = _FUSIONNABLE.fullmatch(regle.kwargs["unexpected_rows_query"])
+    if correspondance is None:
+        return None
+    relation, condition = correspondance.groups()
+    if relation != "batch" and relation not in regle.relations:
+        return None
+    if _HORS_CONDITION.search(condition) or condition.count("(") != condition.count(")"):
+        return None
+    return relation, condition
+
+
+def _substituer(requete: str, sources: dict[str, str], relations: dict[str, str]) -> str:
+    """The placeholders of a rule replaced: relations by their query, tables by their file."""
+    for nom, sql in relations.items():
+        requete = requete.replace("{" + nom + "}", f"({sql})")
+    for nom, source in sources.items():
+        requete = requete.replace("{" + nom + "}", source)
+    return requete
+
+
+def _une_regle(con, regle: Regle, sources: dict[str, str]) -> tuple[int, list[int]]:
+    requete = _substituer(regle.kwargs["unexpected_rows_query"], sources, regle.relations)
+    compte, premieres = con.execute(
+        f"""
+        with lignes as materialized ({requete})
+        select
+            (select count(*) from lignes),
+            (select list(ligne_source) from (
+                select ligne_source from lignes order by ligne_source limit {LIGNES_CITEES}))
+        """
+    ).fetchone()
+    return int(compte or 0), [int(n) for n in premieres or []]
+
+
+def _ensemble(con, relation: str, groupe: list[tuple[Regle, str]], sources: dict[str, str]):
+    """The rules over one relation in one pass: per rule, its count and its first lines."""
+    relations = groupe[0][0].relations
+    source = sources["batch"] if relation == "batch" else f"({_substituer(relations[relation], sources, {})})"
+    selection = ", ".join(
+        f"coalesce(count_if({condition}), 0), min(ligne_source, {LIGNES_CITEES}) filter (where {condition})"
+        for _, condition in groupe
+    )
+    valeurs = con.execute(f"select {selection} from {source} as lignes").fetchone()
+    return [
+        (int(valeurs[2 * i] or 0), sorted(int(n) for n in valeurs[2 * i + 1] or []))
+        for i in range(len(groupe))
+    ]
+
+
 def regles_sql(
     con: duckdb.DuckDBPyConnection,
     table: str,
@@ -375,28 +478,39 @@ def regles_sql(
 ) -> dict[int, Resultat]:
     """Run the cross-row rules over the whole landing files of the delivery.
 
-    A rule that reads a table the delivery lacks (optional, or unreadable) is not run.
+    The rules that are a plain condition on the checked file, or on one relation of the
+    suite, are judged together in one pass over it (`_ensemble`); the others run one
+    query each. A rule that reads a table the delivery lacks (optional, or unreadable) is
+    not run.
     """
-    resultats: dict[int, Resultat] = {}
+    sources = {nom: f"read_parquet({_litteral(str(chemin))})" for nom, chemin in parquets.items()}
+    sources["batch"] = sources[table]
+    seules: list[Regle] = []
+    par_relation: dict[str, list[tuple[Regle, str]]] = {}
     for regle in regles:
         if regle.execution != "duckdb" or regle.type != "unexpected_rows_expectation":
             continue
         if not regle.tables_citees <= set(parquets):
             continue
-        requete = regle.kwargs["unexpected_rows_query"]
-        for nom, chemin in {**parquets, "batch": parquets[table]}.items():
-            requete = requete.replace("{" + nom + "}", f"read_parquet({_litteral(str(chemin))})")
-        compte, premieres = con.execute(
-            f"""
-            with lignes as materialized ({requete})
-            select
-                (select count(*) from lignes),
-                (select list(ligne_source) from (
-                    select ligne_source from lignes order by ligne_source limit {LIGNES_CITEES}))
-            """
-        ).fetchone()
-        if compte:
-            resultats[regle.indice] = Resultat(regle, int(compte), [int(n) for n in premieres or []], True)
+        fusion = _fusionnable(regle)
+        if fusion is None:
+            seules.append(regle)
+        else:
+            par_relation.setdefault(fusion[0], []).append((regle, fusion[1]))
+    trouves: dict[int, tuple[int, list[int]]] = {}
+    for relation, groupe in par_relation.items():
+        try:
+            for (regle, _), trouve in zip(groupe, _ensemble(con, relation, groupe, sources)):
+                trouves[regle.indice] = trouve
+        except duckdb.Error:  # one condition cannot run together: each rule on its own
+            seules += [regle for regle, _ in groupe]
+    for regle in seules:
+        trouves[regle.indice] = _une_regle(con, regle, sources)
+    resultats: dict[int, Resultat] = {}
+    for regle in regles:
+        if regle.indice in trouves and trouves[regle.indice][0]:
+            compte, premieres = trouves[regle.indice]
+            resultats[regle.indice] = Resultat(regle, compte, premieres, True)
     return resultats
 
 

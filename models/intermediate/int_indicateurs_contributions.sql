@@ -14,6 +14,14 @@
     ('dette_entree_eur', 'adhesion and en_dette_entree', 'dette_entree'),
     ('dette_sortie_eur', 'adhesion and en_dette_entree and dette_sortie is not null', 'dette_sortie'),
 ] -%}
+{#- Each indicator once: a household contributes one row to an indicator, which the
+    aggregates count as households (macros/agreger_indicateurs.sql). -#}
+{%- set noms = [] -%}
+{%- for indicateur, _, _ in proportions + montants -%}{%- do noms.append(indicateur) -%}{%- endfor -%}
+{%- do noms.append('rdv_honores') -%}
+{%- if noms | length != noms | unique | list | length -%}
+    {{ exceptions.raise_compiler_error("int_indicateurs_contributions : un indicateur apparaît deux fois") }}
+{%- endif -%}
 with
 
 menages as (
