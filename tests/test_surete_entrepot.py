@@ -211,7 +211,7 @@ def test_kill_9_pendant_la_lecture_ne_laisse_aucune_copie_des_livraisons(chantie
 
 
 def test_ctrl_c_apres_le_remplacement_de_l_entrepot_le_dit(chantier, tmp_path, monkeypatch, capsys):
-    from capitalisation import cli, erreurs, pipeline
+    from capitalisation import cli, erreurs
 
     entrepot = tmp_path / "w" / "capitalisation.duckdb"
     monkeypatch.setattr(erreurs, "_CHANGEMENTS", {})
