@@ -8,9 +8,11 @@
     interval in euros when their n or their total is.
 -#}
 {% macro publier_indicateurs(relation, cles, niveau, projet='null', dimension='null') %}
-{#- Within a project, every group has a row for every indicator of the project (`vide`: a
-    population without households, all secret): a missing row would say that it is empty. -#}
-{%- set completer = 'projet_id' in cles and cles | length > 1 %}
+{#- Within a project, every group has a row for every indicator of the project and for every
+    indicator of the accompaniment (`vide`: a population without households, all secret): a
+    missing row would say that it is empty (no row of evictions avoided says that nobody was in
+    procedure). -#}
+{%- set completer = 'projet_id' in cles %}
 with
 
 source as (
@@ -28,7 +30,7 @@ groupes as (
 
 presents as (
 
-    select distinct projet_id, indicateur, nature from source
+    {{ indicateurs_presents('source') }}
 
 ),
 
@@ -127,6 +129,21 @@ final as (
 select * from final
 {% endmacro %}
 
+{#- The indicators each project of `source` has a row for: those of its data, and those of the
+    accompaniment (secret_mesures: every population that follows from the orientations), which
+    every project has, even empty. -#}
+{% macro indicateurs_presents(source, colonnes=['nature']) -%}
+    select distinct projet_id, indicateur{% for c in colonnes %}, {{ c }}{% endfor %} from {{ source }}
+    union
+    select projets.projet_id, famille.indicateur{% for c in colonnes %}, famille.{{ c }}{% endfor %}
+    from (select distinct projet_id from {{ source }}) as projets
+    cross join (
+        select distinct indicateur{% for c in colonnes %}, {{ c }}{% endfor %} from {{ source }}
+        where indicateur in ('{{ secret_mesures()['n'].keys() | list | join("', '") }}')
+    ) as famille
+{%- endmacro %}
+
+
 {#- A column of the `indicateurs` CTE (or null). -#}
 {% macro projet_qualifie(colonne) -%}
     {%- if colonne == 'null' -%}null{%- else -%}indicateurs.{{ colonne }}{%- endif -%}
@@ -147,11 +164,45 @@ select * from final
     limit), and the limits and positions recomputed with it (macros/entonnoirs.sql).
 -#}
 {% macro publier_benchmark(relation, cles, niveau, projet='null', dimension='null') %}
+{#- Every unit has a row for every indicator of its project (of the programme for a landlord
+    across projects), as in publier_indicateurs: a missing row would say that its population is
+    empty (`vide`: all secret). -#}
 with
+
+source as (
+
+    select * from {{ relation }}
+
+),
+
+unites as (
+
+    select distinct {{ cles | join(', ') }} from source
+
+),
+
+presents as (
+
+    {% if 'projet_id' in cles -%}
+    {{ indicateurs_presents('source', []) }}
+    {%- else -%}
+    select distinct indicateur from source
+    {%- endif %}
+
+),
 
 benchmark as (
 
-    select * from {{ relation }}
+    select
+        {% for cle in cles %}unites.{{ cle }},
+        {% endfor -%}
+        presents.indicateur,
+        {{ colonnes_sauf(relation, 'source', cles + ['indicateur']) }},
+        source.indicateur is null as vide
+    from unites
+    inner join presents on {% if 'projet_id' in cles %}presents.projet_id = unites.projet_id{% else %}1 = 1{% endif %}
+    left join source
+        on {% for cle in cles %}source.{{ cle }} = unites.{{ cle }} and {% endfor %}source.indicateur = presents.indicateur
 
 ),
 
@@ -165,9 +216,9 @@ drapeaux as (
 
     select
         benchmark.*,
-        {{ est_secrete('cellules_n') }} as n_secret,
-        {{ est_secrete('cellules_k') }} as k_secret,
-        {{ est_secrete('cellules_menages') }} as menages_secret,
+        benchmark.vide or {{ est_secrete('cellules_n') }} as n_secret,
+        benchmark.vide or {{ est_secrete('cellules_k') }} as k_secret,
+        benchmark.vide or {{ est_secrete('cellules_menages') }} as menages_secret,
         {{ est_secrete('programme_n') }} or {{ est_secrete('programme_k') }} as moyenne_secrete
     from benchmark
     {{ joindre_cellule('cellules_n', secret_mesure_n('benchmark.indicateur'), niveau,

@@ -125,6 +125,27 @@ def test_l_audit_trouve_le_petit_bailleur_quand_son_secret_est_defait(entrepot, 
     assert cellule in base or fuite - base  # the leak is new, or was already reported
 
 
+def test_rien_n_est_retrouve_des_livraisons_plantees(entrepot):
+    """The attacker (public and each landlord) recovers nothing from what is published; the
+    figure the project published itself and the data confirm shows, « confirmé »."""
+    audit = controle_secret.auditer(entrepot, precedente=None)
+    assert audit.reussi, audit.messages()[:10]
+    assert audit.cases_sensibles > 100 and audit.programmes_lineaires > 0
+    con = duckdb.connect(str(entrepot), read_only=True)
+    try:
+        (publiee, recalculee, statut), = con.execute(
+            "select valeur_publiee, valeur_recalculee, statut from pub_reconciliation "
+            "where projet_id = 'zero_expulsion' and indicateur = 'expulsion_evitee'").fetchall()
+        # an indicator of the accompaniment without households still has its row, secret
+        vides = con.execute(
+            "select count(*) from pub_indicateurs_bailleur where projet_id = 'declic' "
+            "and indicateur = 'expulsion_evitee' and n is null").fetchone()[0]
+    finally:
+        con.close()
+    assert (publiee, recalculee, statut) == (28.0, 28.0, "confirme")
+    assert vides == 2
+
+
 def test_la_publication_precedente_et_un_menage_de_plus(entrepot, tmp_path):
     precedente = controle_secret.instantane(entrepot)
     assert precedente["tables"]["pub_indicateurs_projet"]
@@ -136,5 +157,6 @@ def test_la_publication_precedente_et_un_menage_de_plus(entrepot, tmp_path):
     pipeline.construire_entrepot(chemin, landing)
     seule = controle_secret.auditer(chemin, initie=False)
     avec = controle_secret.auditer(chemin, precedente=precedente, initie=False)
-    # The previous publication can only add to what the attacker recovers.
+    # The previous publication can only add to what the attacker recovers; here, nothing.
     assert _cellules(seule) <= _cellules(avec)
+    assert avec.reussi, avec.messages()[:10]
