@@ -23,9 +23,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from capitalisation import pipeline
 from capitalisation.publication import controle_secret
-from tests.test_secret_statistique import ENTETE_COMPTES, ENTETE_MENAGES, _mois
+from tests.test_secret_statistique import ENTETE_COMPTES, ENTETE_MENAGES, _mois, construire_depuis
 
 EXTRACTION = "2016-12-31"
 SECONDE_EXTRACTION = "2017-06-30"
@@ -93,12 +92,7 @@ def ecrire_livraisons(exports: Path, seconde: bool = False) -> None:
 def entrepot(tmp_path_factory) -> Path:
     dossier = tmp_path_factory.mktemp("plante")
     ecrire_livraisons(dossier / "exports")
-    chemin = dossier / "entrepot.duckdb"
-    landing = pipeline.dossier_landing(chemin)
-    bilans = pipeline.lire_livraisons(dossier / "exports", landing, dossier / "rapports", dossier / "quarantaine")
-    assert not [b.raisons for b in bilans if b.statut == "refusee"]
-    pipeline.construire_entrepot(chemin, landing)
-    return chemin
+    return construire_depuis(dossier / "exports", dossier)
 
 
 def _cellules(audit) -> set[tuple[str, str, str]]:
@@ -151,10 +145,7 @@ def test_la_publication_precedente_et_un_menage_de_plus(entrepot, tmp_path):
     assert precedente["tables"]["pub_indicateurs_projet"]
     dossier = tmp_path / "seconde"
     ecrire_livraisons(dossier / "exports", seconde=True)
-    chemin = dossier / "entrepot.duckdb"
-    landing = pipeline.dossier_landing(chemin)
-    pipeline.lire_livraisons(dossier / "exports", landing, dossier / "rapports", dossier / "quarantaine")
-    pipeline.construire_entrepot(chemin, landing)
+    chemin = construire_depuis(dossier / "exports", dossier)
     seule = controle_secret.auditer(chemin, initie=False)
     avec = controle_secret.auditer(chemin, precedente=precedente, initie=False)
     # The previous publication can only add to what the attacker recovers; here, nothing.

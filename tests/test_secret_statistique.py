@@ -95,17 +95,21 @@ def ecrire_livraisons(exports: Path) -> None:
             encoding="utf-8")
 
 
-@pytest.fixture(scope="module")
-def entrepot(tmp_path_factory) -> Path:
-    dossier = tmp_path_factory.mktemp("secret")
-    exports = dossier / "exports"
-    ecrire_livraisons(exports)
+def construire_depuis(exports: Path, dossier: Path, variables: dict | None = None) -> Path:
+    """The warehouse of `exports` in `dossier`, every delivery accepted."""
     chemin = dossier / "entrepot.duckdb"
     landing = pipeline.dossier_landing(chemin)
     bilans = pipeline.lire_livraisons(exports, landing, dossier / "rapports", dossier / "quarantaine")
     assert not [b.raisons for b in bilans if b.statut == "refusee"]
-    pipeline.construire_entrepot(chemin, landing, variables={"benchmark_surdispersion": True})
+    pipeline.construire_entrepot(chemin, landing, variables=variables)
     return chemin
+
+
+@pytest.fixture(scope="module")
+def entrepot(tmp_path_factory) -> Path:
+    dossier = tmp_path_factory.mktemp("secret")
+    ecrire_livraisons(dossier / "exports")
+    return construire_depuis(dossier / "exports", dossier, {"benchmark_surdispersion": True})
 
 
 @pytest.fixture(scope="module")
