@@ -75,6 +75,26 @@
     ), '')
 {%- endmacro %}
 
+{#- The columns of a published table, in order, then its `cellules_secretes`: a name is passed
+    through (after `prefixe`); (name, condition) is masked when the condition holds and listed
+    among the secret cells; (name, condition, expression) masks that expression instead, and
+    (name, none, expression) passes it through. -#}
+{% macro colonnes_publiees(colonnes, prefixe='') -%}
+    {%- set secrets = [] -%}
+    {%- for colonne in colonnes -%}
+        {%- if colonne is string %}
+        {{ prefixe ~ colonne }},
+        {%- elif colonne[1] is none %}
+        {{ colonne[2] }} as {{ colonne[0] }},
+        {%- else -%}
+            {%- set expression = colonne[2] if colonne | length > 2 else prefixe ~ colonne[0] -%}
+            {%- do secrets.append((colonne[0], colonne[1])) %}
+        {{ masquer(expression, colonne[1]) }} as {{ colonne[0] }},
+        {%- endif -%}
+    {%- endfor %}
+        {{ liste_secrets(secrets) }} as cellules_secretes
+{%- endmacro %}
+
 {#-
     Canonical measures: the population an indicator's n (or k) counts, as defined in
     models/intermediate/int_indicateurs_contributions.sql. Indicators over the same

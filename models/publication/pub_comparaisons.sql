@@ -68,33 +68,16 @@ regles as (
 final as (
 
     select
-        regles.projet_id,
-        regles.resultat,
-        regles.horizon_mois,
-        regles.methode,
-        {% for colonne in comptes -%}
-        {{ masquer('regles.' ~ colonne, colonne ~ '_secret') }} as {{ colonne }},
-        {% endfor -%}
-        {{ masquer('regles.p_traites', 'ligne_secrete') }} as p_traites,
-        {{ masquer('regles.p_temoins', 'ligne_secrete') }} as p_temoins,
-        {{ masquer('regles.estimation', 'ligne_secrete') }} as estimation,
-        {{ masquer('regles.ic_bas', 'ligne_secrete') }} as ic_bas,
-        {{ masquer('regles.ic_haut', 'ligne_secrete') }} as ic_haut,
-        {{ masquer('regles.p_valeur', 'ligne_secrete') }} as p_valeur,
-        {{ masquer('round(regles.ess, 0)', 'ligne_secrete') }} as ess,
-        {{ masquer('regles.e_valeur', 'ligne_secrete') }} as e_valeur,
-        {{ masquer('regles.e_valeur_ic', 'ligne_secrete') }} as e_valeur_ic,
-        {{ masquer('regles.p_holm', 'ligne_secrete') }} as p_holm,
-        regles.estimande,
-        regles.covariables_utilisees,
-        regles.covariables_ecartees,
-        coalesce(avertissements.avertissements, '') as avertissements,
-        {{ liste_secrets([('n_traites', 'n_traites_secret'), ('k_traites', 'k_traites_secret'),
-            ('n_temoins', 'n_temoins_secret'), ('k_temoins', 'k_temoins_secret'),
-            ('p_traites', 'ligne_secrete'), ('p_temoins', 'ligne_secrete'),
-            ('estimation', 'ligne_secrete'), ('ic_bas', 'ligne_secrete'), ('ic_haut', 'ligne_secrete'),
-            ('p_valeur', 'ligne_secrete'), ('ess', 'ligne_secrete'), ('e_valeur', 'ligne_secrete'),
-            ('e_valeur_ic', 'ligne_secrete'), ('p_holm', 'ligne_secrete')]) }} as cellules_secretes
+        {%- set colonnes = ['projet_id', 'resultat', 'horizon_mois', 'methode'] -%}
+        {%- for colonne in comptes %}{% do colonnes.append((colonne, colonne ~ '_secret')) %}{% endfor -%}
+        {%- for colonne in ['p_traites', 'p_temoins', 'estimation', 'ic_bas', 'ic_haut', 'p_valeur'] -%}
+            {%- do colonnes.append((colonne, 'ligne_secrete')) -%}
+        {%- endfor -%}
+        {%- do colonnes.append(('ess', 'ligne_secrete', 'round(regles.ess, 0)')) -%}
+        {%- for colonne in ['e_valeur', 'e_valeur_ic', 'p_holm'] %}{% do colonnes.append((colonne, 'ligne_secrete')) %}{% endfor -%}
+        {%- do colonnes.extend(['estimande', 'covariables_utilisees', 'covariables_ecartees',
+            ('avertissements', none, "coalesce(avertissements.avertissements, '')")]) -%}
+        {{- colonnes_publiees(colonnes, 'regles.') }}
     from regles
     left join avertissements
         on regles.projet_id = avertissements.projet_id

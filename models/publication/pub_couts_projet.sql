@@ -34,19 +34,9 @@ drapeaux as (
 final as (
 
     select
-        projet_id,
-        budget_annuel,
-        financement_fnavdl,
-        part_fnavdl,
-        annees,
-        mois_projet,
-        {{ masquer('menages_accompagnes_par_an', 'par_an_secret') }} as menages_accompagnes_par_an,
-        {{ masquer('cout_par_menage_an', 'par_an_secret') }} as cout_par_menage_an,
-        {{ masquer('expulsions_evitees', 'evitees_secretes') }} as expulsions_evitees,
-        {{ masquer('cout_par_expulsion_evitee', 'evitees_secretes') }} as cout_par_expulsion_evitee,
-        {{ liste_secrets([('menages_accompagnes_par_an', 'par_an_secret'), ('cout_par_menage_an', 'par_an_secret'),
-            ('expulsions_evitees', 'evitees_secretes'),
-            ('cout_par_expulsion_evitee', 'evitees_secretes')]) }} as cellules_secretes
+        {{- colonnes_publiees(['projet_id', 'budget_annuel', 'financement_fnavdl', 'part_fnavdl', 'annees', 'mois_projet',
+            ('menages_accompagnes_par_an', 'par_an_secret'), ('cout_par_menage_an', 'par_an_secret'),
+            ('expulsions_evitees', 'evitees_secretes'), ('cout_par_expulsion_evitee', 'evitees_secretes')]) }}
     from drapeaux
 
 )

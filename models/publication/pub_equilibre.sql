@@ -49,19 +49,10 @@ regles as (
 final as (
 
     select
-        projet_id,
-        covariable,
-        niveau,
-        {% for colonne in comptes -%}
-        {{ masquer(colonne, colonne ~ '_secret') }} as {{ colonne }},
-        {% endfor -%}
-        {% for colonne in statistiques -%}
-        {{ masquer(colonne, 'ligne_secrete') }} as {{ colonne }},
-        {% endfor -%}
-        {%- set secrets = [] -%}
-        {%- for colonne in comptes -%}{%- do secrets.append((colonne, colonne ~ '_secret')) -%}{%- endfor -%}
-        {%- for colonne in statistiques -%}{%- do secrets.append((colonne, 'ligne_secrete')) -%}{%- endfor -%}
-        {{ liste_secrets(secrets) }} as cellules_secretes
+        {%- set colonnes = ['projet_id', 'covariable', 'niveau'] -%}
+        {%- for colonne in comptes %}{% do colonnes.append((colonne, colonne ~ '_secret')) %}{% endfor -%}
+        {%- for colonne in statistiques %}{% do colonnes.append((colonne, 'ligne_secrete')) %}{% endfor -%}
+        {{- colonnes_publiees(colonnes) }}
     from regles
 
 )

@@ -72,38 +72,13 @@ regles as (
 final as (
 
     select
-        projet_id,
-        indicateur,
-        type_valeur,
-        comparaison,
-        periode,
-        source,
-        libelle,
-        valeur_publiee,
-        {{ masquer('valeur_recalculee', 'recalcul_secret') }} as valeur_recalculee,
-        {{ masquer('ic_bas', 'recalcul_secret') }} as ic_bas,
-        {{ masquer('ic_haut', 'recalcul_secret') }} as ic_haut,
-        {{ masquer('n', 'n_secret') }} as n,
-        {{ masquer('k', 'k_secret') }} as k,
-        {{ masquer('ecart', 'recalcul_secret') }} as ecart,
-        {{ masquer('statut', 'recalcul_secret') }} as statut,
-        population,
-        borne_basse,
-        borne_haute,
-        raison,
-        population_defaut,
-        {{ masquer('valeur_population', 'population_secrete') }} as valeur_population,
-        {{ masquer('ic_bas_population', 'population_secrete') }} as ic_bas_population,
-        {{ masquer('ic_haut_population', 'population_secrete') }} as ic_haut_population,
-        {{ masquer('n_population', 'population_secrete') }} as n_population,
-        {{ masquer('k_population', 'population_secrete') }} as k_population,
-        {{ masquer('verdict', 'population_secrete') }} as verdict,
-        {{ liste_secrets([('valeur_recalculee', 'recalcul_secret'), ('ic_bas', 'recalcul_secret'),
-            ('ic_haut', 'recalcul_secret'), ('n', 'n_secret'), ('k', 'k_secret'),
-            ('ecart', 'recalcul_secret'), ('statut', 'recalcul_secret'),
+        {{- colonnes_publiees(['projet_id', 'indicateur', 'type_valeur', 'comparaison', 'periode', 'source', 'libelle',
+            'valeur_publiee', ('valeur_recalculee', 'recalcul_secret'), ('ic_bas', 'recalcul_secret'),
+            ('ic_haut', 'recalcul_secret'), ('n', 'n_secret'), ('k', 'k_secret'), ('ecart', 'recalcul_secret'),
+            ('statut', 'recalcul_secret'), 'population', 'borne_basse', 'borne_haute', 'raison', 'population_defaut',
             ('valeur_population', 'population_secrete'), ('ic_bas_population', 'population_secrete'),
             ('ic_haut_population', 'population_secrete'), ('n_population', 'population_secrete'),
-            ('k_population', 'population_secrete'), ('verdict', 'population_secrete')]) }} as cellules_secretes
+            ('k_population', 'population_secrete'), ('verdict', 'population_secrete')]) }}
     from regles
 
 )
