@@ -176,6 +176,37 @@
     Join, as `alias`, whether the cell shown by column `colonne` of the row `ligne` of the published
     table `table_publiee` is secret (int_secret_evaluation, then int_secret_cellules).
 -#}
+{#- The CTEs `drapeaux` and `regles` of a comparison table (`relation`, published as
+    `table_publiee`, its rows named by `ligne`): each count of `comptes` secret with its cell; the
+    row (`ligne_secrete`) when one of them is, or a cohort has too few households. -#}
+{% macro drapeaux_evaluation(relation, table_publiee, ligne, comptes) -%}
+drapeaux as (
+
+    select
+        {{ relation }}.*,
+        {% for colonne in comptes -%}
+        {{ est_secrete('cellule_' ~ colonne) }} as {{ colonne }}_secret,
+        {% endfor -%}
+        {{ denominateur_secret(relation ~ '.n_traites') }} or {{ denominateur_secret(relation ~ '.n_temoins') }}
+            as denominateur_insuffisant
+    from {{ relation }}
+    {% for colonne in comptes -%}
+    {{ joindre_cellule_evaluation('cellule_' ~ colonne, table_publiee, ligne, colonne) }}
+    {% endfor %}
+
+),
+
+regles as (
+
+    select
+        *,
+        denominateur_insuffisant
+        {%- for colonne in comptes %} or {{ colonne }}_secret{% endfor %} as ligne_secrete
+    from drapeaux
+
+)
+{%- endmacro %}
+
 {% macro joindre_cellule_evaluation(alias, table_publiee, ligne, colonne) -%}
     left join {{ ref('int_secret_evaluation') }} as {{ alias }}_occurrence
         on {{ alias }}_occurrence.table_publiee = '{{ table_publiee }}'

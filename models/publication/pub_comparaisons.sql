@@ -38,32 +38,7 @@ avertissements as (
 
 ),
 
-drapeaux as (
-
-    select
-        comparaisons.*,
-        {% for colonne in comptes -%}
-        {{ est_secrete('cellule_' ~ colonne) }} as {{ colonne }}_secret,
-        {% endfor -%}
-        {{ denominateur_secret('comparaisons.n_traites') }} or {{ denominateur_secret('comparaisons.n_temoins') }}
-            as denominateur_insuffisant
-    from comparaisons
-    {% for colonne in comptes -%}
-    {{ joindre_cellule_evaluation('cellule_' ~ colonne, 'pub_comparaisons', secret_ligne_comparaison('comparaisons'),
-        colonne) }}
-    {% endfor %}
-
-),
-
-regles as (
-
-    select
-        *,
-        denominateur_insuffisant
-        {%- for colonne in comptes %} or {{ colonne }}_secret{% endfor %} as ligne_secrete
-    from drapeaux
-
-),
+{{ drapeaux_evaluation('comparaisons', 'pub_comparaisons', secret_ligne_comparaison('comparaisons'), comptes) }},
 
 final as (
 

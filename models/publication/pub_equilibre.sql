@@ -20,31 +20,7 @@ equilibre as (
 
 ),
 
-drapeaux as (
-
-    select
-        equilibre.*,
-        {% for colonne in comptes -%}
-        equilibre.{{ colonne }} is not null and {{ est_secrete('cellule_' ~ colonne) }} as {{ colonne }}_secret,
-        {% endfor -%}
-        {{ denominateur_secret('equilibre.n_traites') }} or {{ denominateur_secret('equilibre.n_temoins') }}
-            as denominateur_insuffisant
-    from equilibre
-    {% for colonne in comptes -%}
-    {{ joindre_cellule_evaluation('cellule_' ~ colonne, 'pub_equilibre', secret_ligne_equilibre('equilibre'), colonne) }}
-    {% endfor %}
-
-),
-
-regles as (
-
-    select
-        *,
-        denominateur_insuffisant
-        {%- for colonne in comptes %} or {{ colonne }}_secret{% endfor %} as ligne_secrete
-    from drapeaux
-
-),
+{{ drapeaux_evaluation('equilibre', 'pub_equilibre', secret_ligne_equilibre('equilibre'), comptes) }},
 
 final as (
 
