@@ -1525,9 +1525,11 @@ def auditer_donnees(donnees: dict[str, pd.DataFrame], seuils: Seuils, precedente
         with modele.s.origine("precedente"):
             modele.ajouter_precedente(precedente)
     modele.s.preparer()
-    # this publication alone, then with the previous one
-    sortie += _verifier(modele, "deduite", compteur, systeme=modele.s.restreint({"publie", "structure", "projet"}))
-    if len(modele.s.lignes) > nb_lignes:
+    # this publication alone, then with the previous one (when it added anything)
+    avec_precedente = len(modele.s.lignes) > nb_lignes
+    seule = modele.s.restreint({"publie", "structure", "projet"}) if avec_precedente else modele.s
+    sortie += _verifier(modele, "deduite", compteur, systeme=seule)
+    if avec_precedente:
         deja = {(d.table, d.position, d.mesure) for d in sortie}
         sortie += [d for d in _verifier(modele, "precedente", compteur)
                    if (d.table, d.position, d.mesure) not in deja]

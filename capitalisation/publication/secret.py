@@ -449,7 +449,8 @@ def _reparer_lp(sommes: dict[str, Equation], cellules: dict[str, Cellule], paire
         if not sensibles:
             continue
         systeme = Systeme()
-        index = {c: systeme.variable(c, cellules[c].valeur, borne_basse(*(cellules[c].mesure.split(".") + [""])[:2]),
+        # a cell's measure is « indicateur.mesure » (« gain_energie_eur.total ») or a population
+        index = {c: systeme.variable(c, cellules[c].valeur, borne_basse(*cellules[c].mesure.partition(".")[::2]),
                                      groupe=cellules[c].projet_id) for c in sorted(inconnues)}
         for ligne, constante in _systemes([[(c, c == s.total) for c, _ in s.membres] for s in sommes.values()],
                                           {c: cellule.valeur for c, cellule in cellules.items()}, inconnues):
