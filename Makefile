@@ -31,7 +31,8 @@ demo: $(INSTALL) ## Écrit les livraisons de démonstration dans demo/ et y exé
 	$(CLI) demo --exports $(DEMO_EXPORTS)
 	$(CLI) run --exports $(DEMO_EXPORTS) --warehouse $(DEMO_ENTREPOT)
 
-test: $(INSTALL) ## Installe puis lance toute la suite de tests
+test: $(INSTALL) ## Installe (paquets système compris) puis lance toute la suite de tests
+	.ci/paquets-systeme
 	$(VENV)/bin/pytest -n 2 --dist loadfile
 
 $(INSTALL_SPARK): pyproject.toml
