@@ -377,8 +377,13 @@ def construire_entrepot(entrepot: Path, landing: Path, variables: dict | None = 
         _dbt(nouveau, landing, variables, "Construction de l'entrepôt (dbt)",
              exclusion=dbt_entrepot.PUBLICATION)
         etapes_apres_dbt(nouveau, variables["horizon_mois"])
-        # The publication in place: a cell it hid stays hidden.
-        _dbt(nouveau, landing, {**variables, "entrepot_precedent": str(entrepot)},
+        # The publication in place: a cell it hid stays hidden. Only a warehouse published through
+        # the gate is one (its cells kept beside it, which the gate reads as the previous
+        # publication): the choice and the gate then know the same previous publication.
+        from capitalisation.publication.controle_secret import chemin_precedente
+
+        precedent = str(entrepot) if chemin_precedente(entrepot).exists() else ""
+        _dbt(nouveau, landing, {**variables, "entrepot_precedent": precedent},
              "Couche de publication (secret statistique)", selection=dbt_entrepot.PUBLICATION)
         finaliser(nouveau)
     except BaseException:

@@ -615,9 +615,13 @@ def test_entrepot_precedent_par_variable_dbt(tmp_path, monkeypatch):
                         appels.append((variables, options)))
     monkeypatch.setattr(pipeline, "etapes_apres_dbt", lambda *a: None)
     monkeypatch.setattr(pipeline, "finaliser", lambda fichier: fichier.write_bytes(b""))
+    # A warehouse that was never published through the gate (no cells kept beside it) is no
+    # previous publication: the choice would trust cells the gate does not know.
+    pipeline.construire_entrepot(precedent, tmp_path / "landing", remplacer=False)
+    controle_secret.chemin_precedente(precedent).write_text("{}", encoding="utf-8")
     pipeline.construire_entrepot(precedent, tmp_path / "landing", remplacer=False)
     publication = [v for v, options in appels if options.get("selection")]
-    assert [v["entrepot_precedent"] for v in publication] == [str(precedent)]
+    assert [v["entrepot_precedent"] for v in publication] == ["", str(precedent)]
     assert all("entrepot_precedent" not in v for v, options in appels if not options.get("selection"))
 
 
