@@ -487,17 +487,18 @@ def _lire_et_convertir(
 
 
 ECHANTILLON_FORMATS = 2000  # data rows read to detect a file's date format and decimal separator
-_LUS_EN_TEXTE = (contrat.TEXTE, contrat.CODE, contrat.MOIS, contrat.BOOLEEN)
 _TYPES_LECTURE = {contrat.DATE: "DATE", contrat.MONTANT: "DOUBLE", contrat.NOMBRE: "DOUBLE"}
 
 
 def detecter_formats(
     csv: Path, separateur: str, table: contrat.Table, position: dict[str, int]
-) -> tuple[str, str] | None:
-    """(date format, decimal separator) of a file from its first rows, or None when they
-    are mixed or cannot be told (the file then takes the line-by-line path)."""
-    dates, decimales = set(), set()
+) -> tuple[str, str, str | None] | None:
+    """(date format, decimal separator, month format) of a file from its first rows, or None
+    when they are mixed or cannot be told (the file then takes the line-by-line path). The
+    month format is None when the file has no month, or mixes them."""
+    dates, decimales, mois = set(), set(), set()
     colonnes_dates = [position[c.nom] for c in table.colonnes if c.nom in position and c.type == contrat.DATE]
+    colonnes_mois = [position[c.nom] for c in table.colonnes if c.nom in position and c.type == contrat.MOIS]
     colonnes_nombres = [position[c.nom] for c in table.colonnes
                         if c.nom in position and c.type in (contrat.MONTANT, contrat.NOMBRE)]
     try:
@@ -512,6 +513,10 @@ def detecter_formats(
                     valeur = ligne[indice].strip() if indice < largeur else ""
                     if valeur:
                         dates.add("%Y-%m-%d" if valeur[4:5] == "-" else "%d/%m/%Y")
+                for indice in colonnes_mois:
+                    valeur = ligne[indice].strip() if indice < largeur else ""
+                    if valeur:
+                        mois.add("%Y-%m" if valeur[4:5] == "-" else "%m/%Y")
                 for indice in colonnes_nombres:
                     if indice < largeur:
                         valeur = ligne[indice]
@@ -523,7 +528,8 @@ def detecter_formats(
         return None
     if len(dates) > 1 or len(decimales) > 1:
         return None
-    return (next(iter(dates), "%Y-%m-%d"), next(iter(decimales), "."))
+    return (next(iter(dates), "%Y-%m-%d"), next(iter(decimales), "."),
+            next(iter(mois)) if len(mois) == 1 else None)
 
 
 def _copier_en_parquet(con: duckdb.DuckDBPyConnection, selection: str, parametres: list,
@@ -562,12 +568,18 @@ def _lecture_typee(
     formats_fichier = detecter_formats(csv, separateur, table, position)
     if formats_fichier is None:
         return None
-    format_date, decimale = formats_fichier
+    format_date, decimale, format_mois = formats_fichier
     if decimale == separateur:
         return None
     par_position = {i: col for col in table.colonnes if col.nom in position for i in [position[col.nom]]}
+    # DuckDB takes one date format per file: the months are typed by it when the file has
+    # no date (the rent accounts, the consumptions), else converted from their text.
+    if format_mois is not None and not any(c.type == contrat.DATE for c in par_position.values()):
+        types_lecture, format_date = {**_TYPES_LECTURE, contrat.MOIS: "DATE"}, format_mois
+    else:
+        types_lecture = _TYPES_LECTURE
     types = {
-        f"c{i}": _TYPES_LECTURE.get(par_position[i].type, "VARCHAR") if i in par_position else "VARCHAR"
+        f"c{i}": types_lecture.get(par_position[i].type, "VARCHAR") if i in par_position else "VARCHAR"
         for i in range(nombre_colonnes)
     }
     expressions, controles = [], []
@@ -576,14 +588,15 @@ def _lecture_typee(
             expressions.append(f"{col.defaut}::{_TYPES_SQL[col.type]} as {col.nom}")
             continue
         source = f"c{position[col.nom]}"
-        if col.type in _LUS_EN_TEXTE:
+        if col.type not in types_lecture:
             conversion = sql_conversion(col, source)
             if col.type in _LIBELLES_TYPES:
                 controles.append(f"{_sql_nettoye(source)} is not null and ({conversion}) is null")
         else:
             conversion = source if col.defaut is None else f"coalesce({source}, {col.defaut})"
             if col.type == contrat.MONTANT:
-                controles.append(f"{source} is not null and {source} <> round({source}, 2)")
+                # a third decimal: the amount read back from its two-decimal value differs
+                controles.append(f"{source} <> {source}::{_TYPES_SQL[col.type]}::double")
         expressions.append(f"({conversion})::{_TYPES_SQL[col.type]} as {col.nom}")
     colonnes = ", ".join(f"'{nom}': '{type_}'" for nom, type_ in types.items())
     # A doubtful cell marks its row (the slow path then rewrites the file): an accepted

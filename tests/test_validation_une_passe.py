@@ -195,6 +195,29 @@ def test_le_prefiltre_des_donnees_personnelles_en_une_passe(parquets, tmp_path):
         con.close()
 
 
+def test_le_prefiltre_d_une_livraison_en_une_requete(parquets, tmp_path):
+    """The distinct values of every text column of every table of a delivery go through the
+    pattern in one statement; only a table with a candidate value is read row by row."""
+    con = duckdb.connect()
+    try:
+        compteur = Compteur(con)
+        assert not any(dp.scanner_parquets(compteur, parquets).values())
+        assert len(compteur.requetes) == 1
+        plante = dict(parquets)
+        plante["contacts"] = tmp_path / "contacts.parquet"
+        con.execute(
+            f"copy (select * replace (case when ligne_source = 3 then '{corpus.COURRIEL}' else intervenant end "
+            f"as intervenant) from read_parquet('{parquets['contacts']}')) to '{plante['contacts']}' (format parquet)"
+        )
+        compteur = Compteur(con)
+        constats = dp.scanner_parquets(compteur, plante)
+        assert len(compteur.requetes) == 2
+        assert {nom: [(c.nature, c.colonne, c.premieres) for c in trouves] for nom, trouves in constats.items()
+                if trouves} == {"contacts": [("courriel", "intervenant", [3])]}
+    finally:
+        con.close()
+
+
 # --------------------------------------------------------------------------- raw rows: RE2 first
 
 # Cells where Python's pattern and RE2's readings differ the most: Unicode spaces (Python's

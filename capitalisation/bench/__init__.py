@@ -21,11 +21,12 @@ from capitalisation import config, formats
 from capitalisation.erreurs import ErreurUtilisateur
 from capitalisation.terminal import console, progression, sortie
 
-ETAPES = ("plancher", "lecture", "validation", "dbt", "comparaisons", "publication", "fiches")
+ETAPES = ("plancher", "borne_lecture", "lecture", "validation", "dbt", "comparaisons", "publication", "fiches")
 JUSQU_A_L_ENTREPOT = ("lecture", "validation", "dbt")
 LIBELLES = {
     "generation": "Génération des livraisons (hors mesure)",
     "plancher": "Plancher : DuckDB lit les fichiers une fois (médiane de 3)",
+    "borne_lecture": "Borne : DuckDB écrit le Parquet typé, sans contrôle (hors total)",
     "lecture": "Lecture et normalisation",
     "validation": "Validation",
     "dbt": "Construction dbt",
@@ -217,6 +218,8 @@ def afficher(resume: dict) -> None:
             part = part_du_total(etape, taille)
             if not remarque and part is not None:
                 remarque = f"{formats.nombre(100 * part)} % du total jusqu'à l'entrepôt"
+            if not remarque and etape["etape"] == "borne_lecture":
+                remarque = "le moins que coûte l'écriture de l'atterrissage"
             if etape["memoire_octets"] > CIBLE_MEMOIRE:
                 remarque = f"mémoire au-dessus de 6 Gio de {formats.nombre((etape['memoire_octets'] - CIBLE_MEMOIRE) / 1024**2)} Mio"
             tableau.add_row(
@@ -273,7 +276,7 @@ def bench_commande(args) -> int:
     tailles = []
     for menages in tailles_demandees:
         console.print(f"Mesure sur {formats.nombre(menages)} ménages…")
-        etapes = ("plancher", *JUSQU_A_L_ENTREPOT) if getattr(args, "jusqu_a_l_entrepot", False) else ETAPES
+        etapes = ("plancher", "borne_lecture", *JUSQU_A_L_ENTREPOT) if getattr(args, "jusqu_a_l_entrepot", False) else ETAPES
         tailles.append(mesurer(menages, racine / f"n{menages}", etapes))
         if not args.garder:
             for reste in ("exports", "landing", "entrepot.duckdb", "site"):

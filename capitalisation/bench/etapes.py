@@ -38,6 +38,53 @@ def plancher(dossier: Path) -> dict:
     return {"lignes": lignes}
 
 
+def borne_lecture(dossier: Path) -> dict:
+    """What writing the landing costs at the least: DuckDB reading every delivery file with
+    its columns typed by DuckDB itself (the file's own date format and decimal separator)
+    and writing the Parquet files, with no check, no conversion and no line numbers. The
+    files are grouped as the floor groups them, a group per table, separator and formats."""
+    import csv
+
+    import duckdb
+
+    from capitalisation import contrat
+    from capitalisation import lecture as lecteur
+
+    groupes: dict[tuple, list[str]] = {}
+    for table in contrat.TABLES.values():
+        for fichier in sorted((dossier / "exports").glob(f"*/*/{table.nom}.csv")):
+            entete = fichier.open(encoding="utf-8-sig").readline()
+            separateur = lecteur.detecter_separateur(entete, fichier.name)
+            noms = [lecteur.normaliser_nom(n) for n in next(csv.reader([entete], delimiter=separateur))]
+            position = {nom: i for i, nom in enumerate(noms)}
+            formats = lecteur.detecter_formats(fichier, separateur, table, position)
+            groupes.setdefault((table.nom, separateur, formats, tuple(noms)), []).append(str(fichier))
+    sortie = dossier / "borne_lecture"
+    sortie.mkdir(exist_ok=True)
+    con = duckdb.connect()
+    con.execute("set memory_limit = '4GB'")
+    lignes = 0
+    for indice, ((nom, separateur, formats, noms), fichiers) in enumerate(sorted(groupes.items(), key=str)):
+        table = contrat.TABLES[nom]
+        format_date, decimale, format_mois = formats or ("%Y-%m-%d", ".", None)
+        dates = any(table.colonne(n).type == contrat.DATE for n in noms if n in table.noms_colonnes)
+        natifs = {contrat.DATE: "DATE", contrat.MONTANT: "DECIMAL(14, 2)", contrat.NOMBRE: "DOUBLE"}
+        if format_mois and not dates:
+            natifs, format_date = {**natifs, contrat.MOIS: "DATE"}, format_mois
+        colonnes = ", ".join(
+            f"'{n}': '{natifs.get(table.colonne(n).type, 'VARCHAR') if n in table.noms_colonnes else 'VARCHAR'}'"
+            for n in noms)
+        (n,) = con.execute(
+            f"copy (select * from read_csv(?, delim = ?, header = true, auto_detect = false, columns = {{{colonnes}}}, "
+            f"decimal_separator = ?, dateformat = ?)) to '{sortie / f'{indice}.parquet'}' "
+            "(format parquet, compression zstd)",
+            [fichiers, separateur, decimale, format_date],
+        ).fetchone()
+        lignes += n
+    con.close()
+    return {"lignes": lignes}
+
+
 def lecture(dossier: Path) -> dict:
     """Reading and normalising every delivery into typed landing Parquet files, one
     delivery per core as `capitalisation run` does."""
@@ -151,6 +198,7 @@ ETAPES = {
     "livraison_seule": livraison_seule,
     "pathologique": pathologique,
     "plancher": plancher,
+    "borne_lecture": borne_lecture,
     "lecture": lecture,
     "validation": validation,
     "dbt": dbt,

@@ -435,6 +435,7 @@ def _lire_et_juger(
 def _juger(con, livraison, parquets, resultat, taille_morceau, moteur: str = MOTEUR) -> None:
     suites = rg.charger_suites()
     parametres = {"projet_livraison": [livraison.projet_id], **rg.catalogue()}
+    constats = dp.scanner_parquets(con, {nom: parquets[nom] for nom in contrat.TABLES if nom in parquets})
     for nom in contrat.TABLES:
         if nom not in parquets:
             continue
@@ -451,7 +452,7 @@ def _juger(con, livraison, parquets, resultat, taille_morceau, moteur: str = MOT
         resultat.regles_verifiees += len(regles)
         for indice in sorted(trouves):
             resultat.echecs.append(_echec_regle(trouves[indice], fichier))
-        resultat.echecs += _echecs_constats(dp.scanner_parquet(con, table, parquet), fichier, nom)
+        resultat.echecs += _echecs_constats(constats[nom], fichier, nom)
 
 
 def juger_landing(livraison: lecture.Livraison, landing: Path, part: int = 1) -> ResultatValidation:

@@ -297,32 +297,58 @@ def _litteral(texte: str) -> str:
     return "'" + texte.replace("'", "''") + "'"
 
 
-def scanner_parquet(con: duckdb.DuckDBPyConnection, table: contrat.Table, parquet: Path) -> Constats:
-    """Search every text and code column of a landing Parquet file.
+def colonnes_suspectes(con: duckdb.DuckDBPyConnection, fichiers: dict[str, Path]) -> dict[str, list[str]]:
+    """For each table (name → landing Parquet file), its text and code columns holding a
+    value the pre-filter flags (the pattern, RE2, or the length test).
 
-    DuckDB pre-filters with one pattern (RE2) and the length test, streaming over the
-    file; only candidate rows come to Python, in batches, to be classified.
+    One statement for all the tables of a delivery, and the pattern applied once: to the
+    distinct values of every column of every file, tagged with their table and column (a
+    list: a filter on `select distinct` would be pushed below it, onto every row). The
+    pattern is compiled once per statement, which is most of the cost on small files.
     """
-    constats = Constats()
-    colonnes = colonnes_textuelles(table)
-    if not colonnes:
-        return constats
-    motif = _litteral(MOTIF_GLOBAL_SQL)
-    source = f"read_parquet({_litteral(str(parquet))})"
-    # The pattern runs on each column's distinct values (a few hundred codes, one value per
-    # household for the identifiers), not on every cell: only a column with a candidate
-    # value is searched row by row. One pass over the file gathers every column's distinct
-    # values (a list: a filter on `select distinct` would be pushed below it, onto every row).
-    comptes = con.execute(
-        "select " + ", ".join(
-            f"len(list_filter(list(distinct {c}) filter (where {c} is not null), "
-            f"lambda v: regexp_matches(v, {motif}) or length(v) > {LONGUEUR_MAXIMALE}))"
-            for c in colonnes
-        ) + f" from {source}"
+    colonnes = {nom: colonnes_textuelles(contrat.TABLES[nom]) for nom in fichiers}
+    parties = []
+    for t, (nom, parquet) in enumerate(fichiers.items()):
+        if not colonnes[nom]:
+            continue
+        listes = ", ".join(
+            f"list_transform(list(distinct {c}) filter (where {c} is not null), lambda v: {{'t': {t}, 'c': {i}, 'v': v}})"
+            for i, c in enumerate(colonnes[nom])
+        )
+        parties.append(f"select list_concat({listes}, []) as valeurs from read_parquet({_litteral(str(parquet))})")
+    if not parties:
+        return {}
+    (trouvees,) = con.execute(
+        "select list_distinct(flatten(list(list_transform(list_filter(valeurs, lambda x: "
+        f"regexp_matches(x.v, {_litteral(MOTIF_GLOBAL_SQL)}) or length(x.v) > {LONGUEUR_MAXIMALE}), "
+        "lambda x: [x.t, x.c])))) from (" + " union all ".join(parties) + ")"
     ).fetchone()
-    suspectes = [c for c, compte in zip(colonnes, comptes) if compte]
-    if not suspectes:
-        return constats
+    noms = list(fichiers)
+    suspectes: dict[str, list[str]] = {}
+    for t, i in sorted(trouvees or []):
+        suspectes.setdefault(noms[t], []).append(colonnes[noms[t]][i])
+    return suspectes
+
+
+def scanner_parquets(con: duckdb.DuckDBPyConnection, fichiers: dict[str, Path]) -> dict[str, Constats]:
+    """Search every text and code column of a delivery's landing Parquet files (table name →
+    file): one pre-filtering statement for all (`colonnes_suspectes`), then only the files
+    with a candidate value are read row by row, and only their candidate rows come to
+    Python, in batches, to be classified."""
+    constats = {nom: Constats() for nom in fichiers}
+    for nom, suspectes in colonnes_suspectes(con, fichiers).items():
+        _classer_lignes(con, contrat.TABLES[nom], fichiers[nom], suspectes, constats[nom])
+    return constats
+
+
+def scanner_parquet(con: duckdb.DuckDBPyConnection, table: contrat.Table, parquet: Path) -> Constats:
+    """Search every text and code column of one landing Parquet file (see `scanner_parquets`)."""
+    return scanner_parquets(con, {table.nom: parquet})[table.nom]
+
+
+def _classer_lignes(con, table: contrat.Table, parquet: Path, suspectes: list[str], constats: Constats) -> None:
+    motif = _litteral(MOTIF_GLOBAL_SQL)
+    colonnes = colonnes_textuelles(table)
     condition = " or ".join(
         f"(regexp_matches({c}, {motif}) or length({c}) > {LONGUEUR_MAXIMALE})" for c in suspectes
     )
@@ -339,7 +365,6 @@ def scanner_parquet(con: duckdb.DuckDBPyConnection, table: contrat.Table, parque
                 for nature in natures_cellule(valeur):
                     if not (nature == "long" and colonne in textes):
                         constats.ajouter(nature, colonne, int(ligne))
-    return constats
 
 
 # --------------------------------------------------------------------------- raw files
