@@ -389,12 +389,10 @@ def sql_conversion(col: contrat.Colonne, source: str) -> str:
     elif col.type == contrat.NOMBRE:
         expression = f"try_cast({_sql_montant(source)} as double)"
     elif col.type == contrat.BOOLEEN:
-        vrais = ", ".join(f"'{v}'" for v in sorted(contrat.BOOLEENS_VRAIS))
-        faux = ", ".join(f"'{v}'" for v in sorted(contrat.BOOLEENS_FAUX))
-        expression = (
-            f"case when lower({brut}) in ({vrais}) then true "
-            f"when lower({brut}) in ({faux}) then false end"
-        )
+        # a simple case, the cell's text computed once (an IN list becomes a join)
+        valeurs = [(v, "true") for v in sorted(contrat.BOOLEENS_VRAIS)] + [
+            (v, "false") for v in sorted(contrat.BOOLEENS_FAUX)]
+        expression = f"case lower({brut}) " + " ".join(f"when '{v}' then {b}" for v, b in valeurs) + " end"
     else:  # pragma: no cover - the contract has no other type
         raise ValueError(col.type)
     if col.defaut is not None:
