@@ -22,6 +22,7 @@ import os
 import re
 import shutil
 import tempfile
+import threading
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -484,7 +485,9 @@ def _lire_et_convertir(
     return _lecture_ligne_a_ligne(con, table, csv, separateur, fichier, date_extraction, parquet, position, noms)
 
 
-ECHANTILLON_FORMATS = 2000  # data rows read to detect a file's date format and decimal separator
+# data rows read to detect a file's date format and decimal separator: a format met further
+# down makes DuckDB reject the cell, and the file goes the line-by-line path
+ECHANTILLON_FORMATS = 200
 _TYPES_LECTURE = {contrat.DATE: "DATE", contrat.MONTANT: "DOUBLE", contrat.NOMBRE: "DOUBLE"}
 
 
@@ -530,20 +533,38 @@ def detecter_formats(
             next(iter(mois)) if len(mois) == 1 else None)
 
 
+@dataclass(frozen=True)
+class Copie:
+    """A Parquet file written beside its final place: its path, rows and the largest value
+    of each integer column (from the statistics DuckDB keeps as it writes)."""
+
+    provisoire: Path
+    lignes: int
+    maximums: dict[str, int]
+
+
 def _copier_en_parquet(con: duckdb.DuckDBPyConnection, selection: str, parametres: list,
-                       parquet: Path) -> Path:
-    """Write `selection` to a temporary Parquet file beside `parquet` and return its path (the
-    caller swaps it in). On a DuckDB error the temporary file is removed and a full disk or a
-    refused write is reported in French (verifier_ecriture); any other error is raised again."""
+                       parquet: Path) -> Copie:
+    """Write `selection` to a temporary Parquet file beside `parquet` (the caller swaps it
+    in). On a DuckDB error the temporary file is removed and a full disk or a refused write
+    is reported in French (verifier_ecriture); any other error is raised again."""
     parquet.parent.mkdir(parents=True, exist_ok=True)
-    provisoire = parquet.with_name(f".{parquet.name}.{os.getpid()}.tmp")
+    provisoire = parquet.with_name(f".{parquet.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     try:
-        con.execute(f"copy ({selection}) to '{provisoire}' (format parquet, compression zstd)", parametres)
+        (_, lignes, *_, statistiques, _, _) = con.execute(
+            f"copy ({selection}) to '{provisoire}' (format parquet, compression zstd, return_stats)", parametres
+        ).fetchone()
     except duckdb.Error as erreur:
         provisoire.unlink(missing_ok=True)
         verifier_ecriture(erreur, parquet.parent)
         raise
-    return provisoire
+    maximums = {}
+    for colonne, valeurs in (statistiques or {}).items():
+        try:
+            maximums[colonne.strip('"')] = int(valeurs["max"])
+        except (KeyError, TypeError, ValueError):
+            continue
+    return Copie(provisoire, int(lignes), maximums)
 
 
 def _lecture_typee(
@@ -605,7 +626,7 @@ def _lecture_typee(
         # DuckDB adds to the rejects tables at each read: emptied so that they are this file's
         con.execute("drop table if exists rejets_lecture")
         con.execute("drop table if exists rejets_lecture_fichiers")
-        provisoire = _copier_en_parquet(
+        copie = _copier_en_parquet(
             con,
             f"""
                 select
@@ -622,16 +643,14 @@ def _lecture_typee(
             [date_extraction, str(csv), separateur, decimale, format_date],
             parquet,
         )
+        provisoire = copie.provisoire
         (rejets,) = con.execute("select count(*) from rejets_lecture").fetchone()
-        lignes, douteuses = con.execute(
-            "select count(*), count(*) filter (where anomalies_lecture <> 0) from read_parquet(?)",
-            [str(provisoire)],
-        ).fetchone()
-        if rejets or douteuses:
+        if rejets or copie.maximums.get("anomalies_lecture", 0) or (
+                copie.lignes and "anomalies_lecture" not in copie.maximums):
             return None
         os.replace(provisoire, parquet)
         provisoire = None
-        return int(lignes)
+        return copie.lignes
     except duckdb.Error as erreur:
         verifier_ecriture(erreur, parquet.parent)
         return None  # whatever DuckDB's typed reader cannot read, the slow path explains
@@ -685,7 +704,7 @@ def _lecture_ligne_a_ligne(
             """,
             [date_extraction, str(csv), separateur],
             parquet,
-        )
+        ).provisoire
     except duckdb.Error as erreur:
         # DuckDB's message quotes the offending line: never repeat it (it may hold personal data).
         texte = str(erreur)

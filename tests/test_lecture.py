@@ -315,6 +315,25 @@ def test_mois_type_par_duckdb_comme_par_la_lecture_ligne_a_ligne(tmp_path, mois,
         assert rapide == 2  # the ordinary months stay on the typed path
 
 
+def test_un_format_au_dela_de_l_echantillon_passe_par_la_lecture_ligne_a_ligne(tmp_path, monkeypatch):
+    """Formats are guessed from the first rows only: a month written otherwise further down,
+    or a decimal comma, is rejected by DuckDB and the file read line by line, same content."""
+    entete = "menage_id;projet_id;mois;quittance;aide_logement;paiement;regularisation;solde_fin_mois;plan_apurement"
+    lignes = [f"a{i};declic;2019-01;400.00;100;300;0;0;non" for i in range(lecture.ECHANTILLON_FORMATS + 5)]
+    lignes += ["b1;declic;02/2019;400.00;100;300;0;0;non", "b2;declic;2019-02;400,50;100;300;0;0;non"]
+    ecrire(tmp_path / "exports" / "declic" / "2020-06-30", "comptes_mensuels.csv", entete + "\n" + "\n".join(lignes) + "\n")
+    for nom in ("menages", "evenements", "contacts"):
+        ecrire(tmp_path / "exports" / "declic" / "2020-06-30", f"{nom}.csv",
+               ";".join(lecture.contrat.TABLES[nom].noms_colonnes) + "\n")
+    (livraison,) = lecture.trouver_livraisons(tmp_path / "exports")
+    rapide, lent, typees = _lire_les_deux_chemins(monkeypatch, livraison, tmp_path / "landing")
+    assert "comptes_mensuels.csv" not in typees
+    assert rapide["comptes_mensuels"].lignes == len(lignes)
+    assert _contenu(rapide["comptes_mensuels"].parquet) == _contenu(lent["comptes_mensuels"].parquet)
+    mois = {ligne[0]: (ligne[2], ligne[3]) for ligne in _contenu(rapide["comptes_mensuels"].parquet)[1]}
+    assert mois["b1"] == (dt.date(2019, 2, 1), Decimal("400.00")) and mois["b2"][1] == Decimal("400.50")
+
+
 def _lignes_non_vides_naif(chemin: Path) -> int:
     with open(chemin, "rb") as flux:
         return sum(1 for ligne in flux if ligne.strip(b" \t\r\n\xef\xbb\xbf"))
