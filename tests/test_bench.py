@@ -110,3 +110,27 @@ def test_lecture_et_validation_du_bench_une_livraison_par_coeur(tmp_path, monkey
     assert juges["erreurs"] == 0
     landees = [p.parent.name for p in (tmp_path / "landing").glob("*/*__*.parquet")]
     assert juges["regles"] == sum(len(regles.charger_suites()[table]) for table in landees)
+
+
+def test_la_borne_de_lecture_ecrit_les_memes_lignes_et_reste_hors_total(tmp_path):
+    """The bound of reading writes every delivered row, typed (the same values as the landing
+    files), and, like the dbt parse done once before, is not counted in the total."""
+    from capitalisation.bench import etapes
+
+    generer(tmp_path / "exports", 600, projets=3)
+    borne = etapes.borne_lecture(tmp_path)
+    lus = etapes.lecture(tmp_path)
+    assert borne["lignes"] == lus["lignes"] == etapes.plancher(tmp_path)["lignes"]
+    con = duckdb.connect()
+    try:
+        somme = "select sum(solde_fin_mois), count(distinct mois), count(*) from read_parquet(?, union_by_name = true)"
+        comptes = [str(p) for p in (tmp_path / "borne_lecture").glob("*.parquet")
+                   if "solde_fin_mois" in [c[0] for c in con.execute(f"describe select * from '{p}'").fetchall()]]
+        assert con.execute(somme, [comptes]).fetchone() == con.execute(
+            somme, [[str(p) for p in (tmp_path / "landing" / "comptes_mensuels").glob("*__*.parquet")]]).fetchone()
+    finally:
+        con.close()
+    taille = Taille(1000, 3, 0, [Mesure("analyse_dbt", 9.0, 1), Mesure("plancher", 1.0, 1),
+                                 Mesure("borne_lecture", 9.0, 1), Mesure("lecture", 2.0, 1),
+                                 Mesure("validation", 1.0, 1), Mesure("dbt", 1.0, 1)])
+    assert resumer([taille])["tailles"][0]["secondes_jusqu_a_l_entrepot"] == pytest.approx(4.0)

@@ -127,6 +127,11 @@ def _dbt(dossier: Path, **options) -> dict:
     return {"noeuds": resultat.noeuds}
 
 
+def analyse_dbt(dossier: Path) -> dict:
+    """dbt parsing the project into the warehouse's target, as the first run does."""
+    return _dbt(dossier, commande="parse")
+
+
 def dbt(dossier: Path) -> dict:
     """The dbt build of the warehouse (staging, intermediate, marts, their tests)."""
     from capitalisation import entrepot
@@ -201,6 +206,7 @@ ETAPES = {
     "borne_lecture": borne_lecture,
     "lecture": lecture,
     "validation": validation,
+    "analyse_dbt": analyse_dbt,
     "dbt": dbt,
     "comparaisons": comparaisons,
     "publication": publication,
