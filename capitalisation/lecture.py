@@ -24,6 +24,7 @@ import shutil
 import tempfile
 import threading
 import unicodedata
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,6 +52,41 @@ def regler_connexion(con: duckdb.DuckDBPyConnection, dossier_tmp: Path | None = 
     nombre, unite = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([KMGT]B)", MEMOIRE_DUCKDB.strip().upper()).groups()
     con.execute(f"set memory_limit = '{int(float(nombre) * unites[unite] / part / 1e6)}MB'")
     con.execute(f"set threads = {max(1, (os.cpu_count() or 1) // part)}")
+
+
+class _ConnexionDuFil:
+    """A thread's DuckDB connection (in memory), kept from one delivery to the next:
+    opening one costs as much as reading a small table. Its spill folder is its own, and
+    both go when the thread ends (or the process)."""
+
+    def __init__(self, part: int):
+        self.part = part
+        self.dossier = Path(tempfile.mkdtemp(prefix="capitalisation-duckdb-"))
+        self.con = duckdb.connect()
+        regler_connexion(self.con, self.dossier, part)
+        weakref.finalize(self, _fermer, self.con, self.dossier)
+
+
+def _fermer(con: duckdb.DuckDBPyConnection, dossier: Path) -> None:
+    try:
+        con.close()
+    finally:
+        shutil.rmtree(dossier, ignore_errors=True)
+
+
+_FILS = threading.local()
+
+
+def connexion(part: int = 1) -> duckdb.DuckDBPyConnection:
+    """The current thread's DuckDB connection for reading and judging deliveries, with its
+    share of memory and cores when `part` deliveries are worked on at once
+    (`regler_connexion`). Nothing a delivery leaves in it is read by the next: every
+    statement names its files, and the rejects tables are emptied before each read."""
+    if not hasattr(_FILS, "connexions"):
+        _FILS.connexions = {}
+    if part not in _FILS.connexions:  # one per share: a connection in use is never replaced
+        _FILS.connexions[part] = _ConnexionDuFil(part)
+    return _FILS.connexions[part].con
 
 
 @dataclass(frozen=True)
@@ -866,8 +902,7 @@ def lire_livraison(livraison: Livraison, landing: Path, part: int = 1) -> Livrai
     ecrits: list[Path] = []
     with tempfile.TemporaryDirectory(prefix="livraison-") as tmp:
         dossier_tmp = Path(tmp)
-        con = duckdb.connect()
-        regler_connexion(con, dossier_tmp, part)
+        con = connexion(part)
         try:
             for table_nom, (chemin, fichier) in fichiers_livraison(livraison, dossier_tmp).items():
                 table = contrat.TABLES[table_nom]
@@ -880,8 +915,6 @@ def lire_livraison(livraison: Livraison, landing: Path, part: int = 1) -> Livrai
             for parquet in ecrits:
                 parquet.unlink(missing_ok=True)
             raise
-        finally:
-            con.close()
     return lue
 
 

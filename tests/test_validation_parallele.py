@@ -49,6 +49,31 @@ def test_chaque_connexion_a_sa_part():
     assert int(fils) >= 1
 
 
+def test_une_connexion_par_fil_gardee_d_une_livraison_a_l_autre_puis_rendue():
+    """Each worker thread keeps its DuckDB connection from one delivery to the next; its
+    spill folder goes with the thread, and another share of the cores makes a new one."""
+    import gc
+    import threading
+
+    vues = []
+
+    def travail():
+        premiere = lecture.connexion(2)
+        vues.append((premiere is lecture.connexion(2), premiere is lecture.connexion(1),
+                     lecture._FILS.connexions[2].dossier.is_dir(),
+                     premiere.execute("select current_setting('threads')").fetchone()[0]))
+        vues.append(lecture._FILS.connexions[2].dossier)
+
+    fil = threading.Thread(target=travail)
+    fil.start()
+    fil.join()
+    gc.collect()
+    (gardee, autre_part, dossier_present, fils), dossier = vues
+    assert gardee and not autre_part and dossier_present
+    assert int(fils) >= 1
+    assert not dossier.exists()
+
+
 # --------------------------------------------------------------------------- run: one project per core
 
 AUTRES = {"solide_r": "domofrance", "zero_expulsion": "batigere", "trait_social": "batigere_idf"}

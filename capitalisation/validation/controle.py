@@ -15,7 +15,6 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import duckdb
 import pyarrow.parquet as pq
 
 from capitalisation import contrat, lecture
@@ -394,42 +393,38 @@ def _lire_et_juger(
     moteur: str,
     part: int = 1,
 ) -> None:
-    con = duckdb.connect()
-    lecture.regler_connexion(con, brouillon, part)
+    con = lecture.connexion(part)
     try:
+        trouves = lecture.fichiers_livraison(livraison, brouillon)
+    except LivraisonIllisible as erreur:
+        resultat.echecs += echecs_lecture(str(erreur), livraison.nom, None)
+        return
+    classeur = next((f for f in livraison.fichiers() if f.name.lower() == contrat.CLASSEUR), None)
+    if classeur is not None:
+        for feuille, constats in dp.formules_classeur(classeur).items():
+            resultat.echecs += _echecs_constats(constats, f"{classeur.name}:{feuille}", feuille)
+    parquets: dict[str, Path] = {}
+    for nom, (chemin, fichier) in trouves.items():
+        table = contrat.TABLES[nom]
+        nom_court = fichier.split("/", 2)[-1]
+        parquet = lecture.chemin_landing(sortie, nom, livraison)
         try:
-            trouves = lecture.fichiers_livraison(livraison, brouillon)
+            lue = lecture.lire_table(
+                con, table, chemin, fichier, livraison.date_extraction, parquet, brouillon
+            )
         except LivraisonIllisible as erreur:
-            resultat.echecs += echecs_lecture(str(erreur), livraison.nom, None)
-            return
-        classeur = next((f for f in livraison.fichiers() if f.name.lower() == contrat.CLASSEUR), None)
-        if classeur is not None:
-            for feuille, constats in dp.formules_classeur(classeur).items():
-                resultat.echecs += _echecs_constats(constats, f"{classeur.name}:{feuille}", feuille)
-        parquets: dict[str, Path] = {}
-        for nom, (chemin, fichier) in trouves.items():
-            table = contrat.TABLES[nom]
-            nom_court = fichier.split("/", 2)[-1]
-            parquet = lecture.chemin_landing(sortie, nom, livraison)
-            try:
-                lue = lecture.lire_table(
-                    con, table, chemin, fichier, livraison.date_extraction, parquet, brouillon
-                )
-            except LivraisonIllisible as erreur:
-                resultat.echecs += echecs_lecture(str(erreur), fichier, nom)
-                # a cell the reader could not type may be a leak: search the raw file
+            resultat.echecs += echecs_lecture(str(erreur), fichier, nom)
+            # a cell the reader could not type may be a leak: search the raw file
+            resultat.echecs += _echecs_constats(dp.scanner_csv_brut(chemin, table), nom_court, nom)
+            continue
+        resultat.tables[nom] = lue
+        parquets[nom] = parquet
+        if classeur is None:
+            perdues = controler_nombre_de_lignes(chemin, lue, nom_court, nom)
+            if perdues:  # what was not read may be a leak: search the raw file
+                resultat.echecs += perdues
                 resultat.echecs += _echecs_constats(dp.scanner_csv_brut(chemin, table), nom_court, nom)
-                continue
-            resultat.tables[nom] = lue
-            parquets[nom] = parquet
-            if classeur is None:
-                perdues = controler_nombre_de_lignes(chemin, lue, nom_court, nom)
-                if perdues:  # what was not read may be a leak: search the raw file
-                    resultat.echecs += perdues
-                    resultat.echecs += _echecs_constats(dp.scanner_csv_brut(chemin, table), nom_court, nom)
-        _juger(con, livraison, parquets, resultat, taille_morceau, moteur)
-    finally:
-        con.close()
+    _juger(con, livraison, parquets, resultat, taille_morceau, moteur)
 
 
 def _juger(con, livraison, parquets, resultat, taille_morceau, moteur: str = MOTEUR) -> None:
@@ -467,10 +462,5 @@ def juger_landing(livraison: lecture.Livraison, landing: Path, part: int = 1) ->
     for nom, parquet in parquets.items():
         lignes = pq.ParquetFile(parquet).metadata.num_rows
         resultat.tables[nom] = lecture.TableLue(nom, f"{livraison.nom}/{nom}.csv", lignes, parquet)
-    con = duckdb.connect()
-    lecture.regler_connexion(con, None, part)
-    try:
-        _juger(con, livraison, parquets, resultat, rg.TAILLE_MORCEAU)
-    finally:
-        con.close()
+    _juger(lecture.connexion(part), livraison, parquets, resultat, rg.TAILLE_MORCEAU)
     return resultat
