@@ -14,16 +14,8 @@
     ('dette_entree_eur', 'adhesion and en_dette_entree', 'dette_entree'),
     ('dette_sortie_eur', 'adhesion and en_dette_entree and dette_sortie is not null', 'dette_sortie'),
 ] -%}
-{#- Each indicator once: a household contributes one row to an indicator, which the
-    aggregates count as households (macros/agreger_indicateurs.sql). -#}
-{%- set noms = [] -%}
-{%- for indicateur, _, _ in proportions + montants -%}{%- do noms.append(indicateur) -%}{%- endfor -%}
-{%- do noms.append('rdv_honores') -%}
-{%- if noms | length != noms | unique | list | length -%}
-    {{ exceptions.raise_compiler_error("int_indicateurs_contributions : un indicateur apparaît deux fois") }}
-{%- endif -%}
-{#- One row per indicator: (name, nature, n, k, montant, population), read in one scan of the
-    households crossed with the list of indicators (cheaper than one scan per indicator). -#}
+{#- One row per indicator: (name, nature, n, k, montant, population). The households are
+    read in one scan, crossed with the list of indicators (not one scan per indicator). -#}
 {%- set lignes = [] -%}
 {%- for indicateur, population, valeur in proportions -%}
     {%- do lignes.append((indicateur, 'proportion', '1', 'case when ' ~ valeur ~ ' then 1 else 0 end',
@@ -34,6 +26,12 @@
 {%- for indicateur, population, valeur in montants -%}
     {%- do lignes.append((indicateur, 'montant', '1', '0', valeur, population)) -%}
 {%- endfor -%}
+{#- Each indicator once: a household contributes one row to an indicator, which the
+    aggregates count as households (macros/agreger_indicateurs.sql). -#}
+{%- set noms = lignes | map(attribute=0) | list -%}
+{%- if noms | length != noms | unique | list | length -%}
+    {{ exceptions.raise_compiler_error("int_indicateurs_contributions : un indicateur apparaît deux fois") }}
+{%- endif -%}
 with
 
 menages as (
