@@ -135,6 +135,9 @@ SEUIL_DENOMINATEUR = _param("secret", "seuil_denominateur", 10, 10,
 
 # Cohort comparison (evaluation.md).
 HORIZON_MOIS = _param("evaluation", "horizon_mois", 12, 1, 120)
+# First month of the debt trajectories, relative to the index month: the comparison engine
+# reads the rent-account panel from here to the horizon, and fct_panel_mensuel holds no other.
+PREMIER_MOIS_PANEL = -6
 
 # Landlords' benchmark: widen the funnel limits for overdispersion (Spiegelhalter 2005).
 BENCHMARK_SURDISPERSION = _param("benchmark", "surdispersion", False)
@@ -190,6 +193,7 @@ def variables_dbt() -> dict:
     """The settings the dbt project reads as vars (dbt_project.yml holds the same defaults)."""
     return {
         "horizon_mois": HORIZON_MOIS,
+        "premier_mois_panel": PREMIER_MOIS_PANEL,
         "seuil_effectif": SEUIL_EFFECTIF,
         "seuil_denominateur": SEUIL_DENOMINATEUR,
         "benchmark_surdispersion": BENCHMARK_SURDISPERSION,

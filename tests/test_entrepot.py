@@ -16,7 +16,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from capitalisation import pipeline
+from capitalisation import config, pipeline
 
 from . import oracle
 
@@ -171,6 +171,30 @@ def test_cadre_comparaison_a_deux_horizons(entrepots):
             cle = (attendu["projet_id"], attendu["menage_id"])
             ecarts += comparer(obtenus[cle], attendu, f"H={horizon} {cle}")
         assert not ecarts, "\n".join(ecarts)
+
+
+@pytest.mark.parametrize("horizon", [12, 6])
+def test_le_panel_tient_exactement_ce_que_lit_le_moteur(entrepots, horizon):
+    """fct_panel_mensuel holds every account month the comparison engine reads (households
+    of fct_cohorte_comparaison, months m0 + PREMIER_MOIS_PANEL to m0 + H) and no other."""
+    entrepot = entrepots("08_cohorte_horizon", horizon if horizon != 12 else None)
+    cohorte = {(r["projet_id"], r["menage_id"]) for r in lignes(
+        entrepot, "select projet_id, menage_id from fct_cohorte_comparaison")}
+    orientation = {(r["projet_id"], r["menage_id"]): r["date_orientation"] for r in lignes(
+        entrepot, "select projet_id, menage_id, date_orientation from stg_livraisons__menages")}
+    comptes = lignes(entrepot, "select projet_id, menage_id, mois, solde_fin_mois from stg_livraisons__comptes_mensuels")
+    attendus = set()
+    for c in comptes:
+        cle = (c["projet_id"], c["menage_id"])
+        m0 = orientation[cle]
+        relatif = (c["mois"].year - m0.year) * 12 + c["mois"].month - m0.month
+        if cle in cohorte and config.PREMIER_MOIS_PANEL <= relatif <= horizon:
+            attendus.add((*cle, c["mois"], relatif, c["solde_fin_mois"]))
+    panel = [(r["projet_id"], r["menage_id"], r["mois"], r["mois_relatif"], r["solde_fin_mois"])
+             for r in lignes(entrepot, "select * from fct_panel_mensuel")]
+    assert 0 < len(attendus) < len(comptes)  # the bounds leave some account months out
+    assert len(panel) == len(set(panel))
+    assert set(panel) == attendus
 
 
 def test_nouvelle_extraction_remplace_l_ancienne(entrepots):

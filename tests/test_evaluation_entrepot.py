@@ -255,3 +255,32 @@ def test_colonnes_resultats():
     assert moteur.COLONNES_EQUILIBRE == list(entrepot.SCHEMAS["fct_equilibre"])
     assert moteur.COLONNES_TRAJECTOIRES == list(entrepot.SCHEMAS["fct_trajectoires"])
     assert moteur.COLONNES_SURVIE == list(entrepot.SCHEMAS["fct_survie"])
+
+
+def test_resultats_independants_de_l_ordre_et_des_lignes_non_lues_du_panel(evaluation):
+    """The panel's stored order and its rows outside the months read (m0 − 7, m0 + H + 1)
+    change no estimate, to the last bit."""
+    con, _ = evaluation
+    avant = {nom: con.execute(f"select * from main.{nom} order by all").fetchall() for nom in entrepot.SCHEMAS}
+    autre = _entrepot(np.random.default_rng(7))  # the fixture's marts, anew
+    try:
+        autre.execute("select setseed(0.25)")
+        autre.execute("""
+            create or replace table main.fct_panel_mensuel as
+            select * from (
+                select * from main.fct_panel_mensuel
+                union all
+                select * replace (mois_relatif - 1 as mois_relatif, solde_fin_mois + 1000 as solde_fin_mois)
+                from main.fct_panel_mensuel where mois_relatif = -6
+                union all
+                select * replace (mois_relatif + 1 as mois_relatif, solde_fin_mois + 1000 as solde_fin_mois)
+                from main.fct_panel_mensuel where mois_relatif = 12
+            ) order by random()
+        """)
+        entrepot.evaluer_entrepot(autre, horizon_mois=HORIZON)
+        apres = {nom: autre.execute(f"select * from main.{nom} order by all").fetchall() for nom in entrepot.SCHEMAS}
+    finally:
+        autre.close()
+    for nom in entrepot.SCHEMAS:
+        assert len(apres[nom]) == len(avant[nom]) > 0, nom
+        assert repr(apres[nom]) == repr(avant[nom]), nom

@@ -50,3 +50,16 @@ def test_le_panel_se_limite_a_ce_que_lit_le_moteur():
     (panel,) = [m for m in marts["models"] if m["name"] == "fct_panel_mensuel"]
     assert [c["name"] for c in panel["columns"]] == ["projet_id", "menage_id", "mois", "mois_relatif",
                                                      "solde_fin_mois"]
+
+
+def test_premier_mois_du_panel_en_un_seul_endroit():
+    """The first month of the panel is config.PREMIER_MOIS_PANEL: the engine reads from it,
+    dbt receives it as a var, and dbt_project.yml's default is the same."""
+    from capitalisation.evaluation import moteur
+
+    projet = yaml.safe_load((config.RACINE / "dbt_project.yml").read_text())
+    assert moteur.PREMIER_MOIS_PANEL == config.PREMIER_MOIS_PANEL < 0
+    assert config.variables_dbt()["premier_mois_panel"] == config.PREMIER_MOIS_PANEL
+    assert projet["vars"]["premier_mois_panel"] == config.PREMIER_MOIS_PANEL
+    sql = (config.RACINE / "models" / "marts" / "fct_panel_mensuel.sql").read_text()
+    assert "var('premier_mois_panel')" in sql and "var('horizon_mois')" in sql

@@ -159,7 +159,8 @@ def evaluer_entrepot(
     """Runs the comparison of every project with both cohorts; returns row counts written.
 
     Projects are read one at a time (cohort rows, then their panel with numeric codes
-    only), so that memory is bounded by the largest project.
+    only), so that memory is bounded by the largest project. Both are read in a set order:
+    the estimates do not depend on how the warehouse stores its rows.
     """
     colonnes = _lire(con, "select * from main.fct_cohorte_comparaison limit 0", [])
     _verifier_colonnes(
@@ -206,6 +207,7 @@ def evaluer_entrepot(
             where comparaison.horizon_mois = ?
                 and panel.projet_id = ?
                 and panel.mois_relatif between ? and ?
+            order by panel.menage_id, panel.mois
             """, [horizon_mois, projet_id, moteur.PREMIER_MOIS_PANEL, horizon_mois])
         tables = evaluer_projet(cohorte, panel, str(projet_id), horizon_mois)
         for nom, table in tables.items():

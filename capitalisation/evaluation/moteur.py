@@ -1043,7 +1043,7 @@ def _typer_survie(km: pd.DataFrame) -> pd.DataFrame:
 # First relative month counted as "post" in the difference-in-differences: the index
 # month itself (the last pre month, m0 - 1, is the one that defines dette_entree).
 PREMIER_MOIS_POST = 0
-PREMIER_MOIS_PANEL = -6
+PREMIER_MOIS_PANEL = config.PREMIER_MOIS_PANEL
 
 
 def comparer_trajectoires(

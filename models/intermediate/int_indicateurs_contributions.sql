@@ -14,11 +14,21 @@
     ('dette_entree_eur', 'adhesion and en_dette_entree', 'dette_entree'),
     ('dette_sortie_eur', 'adhesion and en_dette_entree and dette_sortie is not null', 'dette_sortie'),
 ] -%}
+{#- One row per indicator: (name, nature, n, k, montant, population). The households are
+    read in one scan, crossed with the list of indicators (not one scan per indicator). -#}
+{%- set lignes = [] -%}
+{%- for indicateur, population, valeur in proportions -%}
+    {%- do lignes.append((indicateur, 'proportion', '1', 'case when ' ~ valeur ~ ' then 1 else 0 end',
+                          'cast(null as decimal(14, 2))', population)) -%}
+{%- endfor -%}
+{%- do lignes.append(('rdv_honores', 'proportion', 'rdv_prevus', 'rdv_honores',
+                      'cast(null as decimal(14, 2))', 'adhesion and rdv_prevus > 0')) -%}
+{%- for indicateur, population, valeur in montants -%}
+    {%- do lignes.append((indicateur, 'montant', '1', '0', valeur, population)) -%}
+{%- endfor -%}
 {#- Each indicator once: a household contributes one row to an indicator, which the
     aggregates count as households (macros/agreger_indicateurs.sql). -#}
-{%- set noms = [] -%}
-{%- for indicateur, _, _ in proportions + montants -%}{%- do noms.append(indicateur) -%}{%- endfor -%}
-{%- do noms.append('rdv_honores') -%}
+{%- set noms = lignes | map(attribute=0) | list -%}
 {%- if noms | length != noms | unique | list | length -%}
     {{ exceptions.raise_compiler_error("int_indicateurs_contributions : un indicateur apparaît deux fois") }}
 {%- endif -%}
@@ -31,41 +41,40 @@ menages as (
 
 ),
 
+indicateurs as (
+
+    {%- for indicateur, nature, _, _, _, _ in lignes %}
+    select '{{ indicateur }}' as indicateur, '{{ nature }}' as nature
+    {{- " union all" if not loop.last }}
+    {%- endfor %}
+
+),
+
 contributions as (
 
-    {% for indicateur, population, valeur in proportions %}
     select
-        projet_id, menage_id, bailleur_id, volet, departement,
-        '{{ indicateur }}' as indicateur,
-        'proportion' as nature,
-        1 as n,
-        case when {{ valeur }} then 1 else 0 end as k,
-        cast(null as decimal(14, 2)) as montant
+        menages.projet_id,
+        menages.menage_id,
+        menages.bailleur_id,
+        menages.volet,
+        menages.departement,
+        indicateurs.indicateur,
+        indicateurs.nature,
+        {%- for position, colonne in [(2, 'n'), (3, 'k'), (4, 'montant')] %}
+        case indicateurs.indicateur
+            {%- for ligne in lignes %}
+            when '{{ ligne[0] }}' then {{ ligne[position] }}
+            {%- endfor %}
+        end as {{ colonne }}
+        {{- "," if not loop.last }}
+        {%- endfor %}
     from menages
-    where {{ population }}
-    union all
-    {% endfor %}
-    select
-        projet_id, menage_id, bailleur_id, volet, departement,
-        'rdv_honores' as indicateur,
-        'proportion' as nature,
-        rdv_prevus as n,
-        rdv_honores as k,
-        cast(null as decimal(14, 2)) as montant
-    from menages
-    where adhesion and rdv_prevus > 0
-    {% for indicateur, population, valeur in montants %}
-    union all
-    select
-        projet_id, menage_id, bailleur_id, volet, departement,
-        '{{ indicateur }}' as indicateur,
-        'montant' as nature,
-        1 as n,
-        0 as k,
-        {{ valeur }} as montant
-    from menages
-    where {{ population }}
-    {% endfor %}
+    cross join indicateurs
+    where
+        {%- for indicateur, _, _, _, _, population in lignes %}
+        (indicateurs.indicateur = '{{ indicateur }}' and ({{ population }}))
+        {{- " or" if not loop.last }}
+        {%- endfor %}
 
 ),
 

@@ -69,6 +69,7 @@ assemble as (
         comptes.dette_sortie,
         comptes.dernier_mois_observe,
         comptes.loyer_a_jour,
+        comptes.mois_dette_soldee,
         coalesce(evenements.en_procedure, false) as en_procedure,
         coalesce(evenements.en_procedure_index, false) as en_procedure_index,
         coalesce(evenements.expulse, false) as expulse,

@@ -13,28 +13,6 @@ menages as (
 
 ),
 
-comptes as (
-
-    select * from {{ ref('stg_livraisons__comptes_mensuels') }}
-
-),
-
-premier_solde_nul as (
-
-    select
-        indicateurs.projet_id,
-        indicateurs.menage_id,
-        min(comptes.mois) as mois_dette_soldee
-    from indicateurs
-    inner join comptes
-        on indicateurs.projet_id = comptes.projet_id
-        and indicateurs.menage_id = comptes.menage_id
-    where comptes.mois between indicateurs.mois_index and indicateurs.mois_resultat
-        and comptes.solde_fin_mois <= 0
-    group by indicateurs.projet_id, indicateurs.menage_id
-
-),
-
 final as (
 
     select
@@ -73,18 +51,15 @@ final as (
         end as duree_suivi_expulsion_mois,
         indicateurs.expulse as expulsion_observee,
         case
-            when premier_solde_nul.mois_dette_soldee is not null
-                then {{ ecart_mois('indicateurs.mois_index', 'premier_solde_nul.mois_dette_soldee') }}
+            when indicateurs.mois_dette_soldee is not null
+                then {{ ecart_mois('indicateurs.mois_index', 'indicateurs.mois_dette_soldee') }}
             else coalesce({{ ecart_mois('indicateurs.mois_index', 'indicateurs.dernier_mois_observe') }}, 0)
         end as duree_suivi_dette_mois,
-        premier_solde_nul.mois_dette_soldee is not null as dette_soldee_observee
+        indicateurs.mois_dette_soldee is not null as dette_soldee_observee
     from indicateurs
     inner join menages
         on indicateurs.projet_id = menages.projet_id
         and indicateurs.menage_id = menages.menage_id
-    left join premier_solde_nul
-        on indicateurs.projet_id = premier_solde_nul.projet_id
-        and indicateurs.menage_id = premier_solde_nul.menage_id
 
 )
 

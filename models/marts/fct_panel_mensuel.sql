@@ -1,8 +1,19 @@
 {#-
     The monthly rent-account panel, limited to what its reader uses: the comparison engine
-    (difference in differences) reads the balance by month relative to m0.
+    (difference in differences) reads the balance by month relative to m0, for the
+    households of the cohort comparison and the months from `premier_mois_panel` to the
+    horizon only.
 -#}
 with
+
+comparaison as (
+
+    select
+        projet_id,
+        menage_id
+    from {{ ref('fct_cohorte_comparaison') }}
+
+),
 
 menages as (
 
@@ -25,7 +36,7 @@ comptes as (
 
 ),
 
-final as (
+panel as (
 
     select
         comptes.projet_id,
@@ -37,6 +48,16 @@ final as (
     inner join menages
         on comptes.projet_id = menages.projet_id
         and comptes.menage_id = menages.menage_id
+    inner join comparaison
+        on menages.projet_id = comparaison.projet_id
+        and menages.menage_id = comparaison.menage_id
+
+),
+
+final as (
+
+    select * from panel
+    where mois_relatif between {{ var('premier_mois_panel') }} and {{ var('horizon_mois') }}
 
 )
 
