@@ -603,6 +603,51 @@ def _copier_en_parquet(con: duckdb.DuckDBPyConnection, selection: str, parametre
     return Copie(provisoire, int(lignes), maximums)
 
 
+def _selection(
+    table: contrat.Table, position: dict[str, int], types_lecture: dict[str, str]
+) -> tuple[list[str], list[tuple[contrat.Colonne, str]]]:
+    """The landing columns as expressions over a file's cells `c0`, `c1`… (a column absent
+    from the file takes its default), and the doubtful cells: (column, SQL condition).
+
+    A column whose type is in `types_lecture` was typed by DuckDB's reader; the others
+    come as text and are converted here (`sql_conversion`). Both read paths build their
+    select from here, so that a file gives the same landing rows whichever path read it."""
+    expressions, controles = [], []
+    for col in table.colonnes:
+        if col.nom not in position:
+            expressions.append(f"{col.defaut}::{_TYPES_SQL[col.type]} as {col.nom}")
+            continue
+        source = f"c{position[col.nom]}"
+        if col.type not in types_lecture:
+            conversion = sql_conversion(col, source)
+            if col.type in _LIBELLES_TYPES:
+                controles.append((col, f"{_sql_nettoye(source)} is not null and ({conversion}) is null"))
+        else:
+            conversion = source if col.defaut is None else f"coalesce({source}, {col.defaut})"
+            if col.type == contrat.MONTANT:
+                # a third decimal: the amount read back from its two-decimal value differs
+                controles.append((col, f"{source} <> {source}::{_TYPES_SQL[col.type]}::double"))
+        expressions.append(f"({conversion})::{_TYPES_SQL[col.type]} as {col.nom}")
+    return expressions, controles
+
+
+def _requete_lecture(expressions: list[str], anomalies: str, types: list[str], options: str = "") -> str:
+    """The select that lands a CSV file: the columns, the extraction date, the line number
+    (the header is line 1) and the doubtful cells' mark. Parameters: extraction date, file,
+    separator, then those of `options`."""
+    colonnes = ", ".join(f"'c{i}': '{type_}'" for i, type_ in enumerate(types))
+    return f"""
+        select
+            {", ".join(expressions)},
+            ?::date as date_extraction,
+            row_number() over () + 1 as ligne_source,
+            cast({anomalies} as bigint) as anomalies_lecture
+        from read_csv(?, delim = ?, header = true, auto_detect = false, quote = '"',
+                      escape = '"', columns = {{{colonnes}}}, null_padding = false,
+                      strict_mode = true{options})
+    """
+
+
 def _lecture_typee(
     con: duckdb.DuckDBPyConnection,
     table: contrat.Table,
@@ -633,30 +678,12 @@ def _lecture_typee(
         types_lecture, format_date = {**_TYPES_LECTURE, contrat.MOIS: "DATE"}, format_mois
     else:
         types_lecture = _TYPES_LECTURE
-    types = {
-        f"c{i}": types_lecture.get(par_position[i].type, "VARCHAR") if i in par_position else "VARCHAR"
-        for i in range(nombre_colonnes)
-    }
-    expressions, controles = [], []
-    for col in table.colonnes:
-        if col.nom not in position:
-            expressions.append(f"{col.defaut}::{_TYPES_SQL[col.type]} as {col.nom}")
-            continue
-        source = f"c{position[col.nom]}"
-        if col.type not in types_lecture:
-            conversion = sql_conversion(col, source)
-            if col.type in _LIBELLES_TYPES:
-                controles.append(f"{_sql_nettoye(source)} is not null and ({conversion}) is null")
-        else:
-            conversion = source if col.defaut is None else f"coalesce({source}, {col.defaut})"
-            if col.type == contrat.MONTANT:
-                # a third decimal: the amount read back from its two-decimal value differs
-                controles.append(f"{source} <> {source}::{_TYPES_SQL[col.type]}::double")
-        expressions.append(f"({conversion})::{_TYPES_SQL[col.type]} as {col.nom}")
-    colonnes = ", ".join(f"'{nom}': '{type_}'" for nom, type_ in types.items())
+    types = [types_lecture.get(par_position[i].type, "VARCHAR") if i in par_position else "VARCHAR"
+             for i in range(nombre_colonnes)]
+    expressions, controles = _selection(table, position, types_lecture)
     # A doubtful cell marks its row (the slow path then rewrites the file): an accepted
     # file has 0 everywhere, as the slow path writes it.
-    douteuse = " or ".join(f"({c})" for c in controles) or "false"
+    douteuse = " or ".join(f"({condition})" for _, condition in controles) or "false"
     provisoire = None
     try:
         # DuckDB adds to the rejects tables at each read: emptied so that they are this file's
@@ -664,18 +691,9 @@ def _lecture_typee(
         con.execute("drop table if exists rejets_lecture_fichiers")
         copie = _copier_en_parquet(
             con,
-            f"""
-                select
-                    {", ".join(expressions)},
-                    ?::date as date_extraction,
-                    row_number() over () + 1 as ligne_source,
-                    cast(coalesce({douteuse}, false) as bigint) as anomalies_lecture
-                from read_csv(?, delim = ?, header = true, auto_detect = false, quote = '"',
-                              escape = '"', columns = {{{colonnes}}}, null_padding = false,
-                              strict_mode = true, decimal_separator = ?, dateformat = ?,
-                              store_rejects = true, rejects_table = 'rejets_lecture',
-                              rejects_scan = 'rejets_lecture_fichiers')
-            """,
+            _requete_lecture(expressions, f"coalesce({douteuse}, false)", types,
+                             ", decimal_separator = ?, dateformat = ?, store_rejects = true, "
+                             "rejects_table = 'rejets_lecture', rejects_scan = 'rejets_lecture_fichiers'"),
             [date_extraction, str(csv), separateur, decimale, format_date],
             parquet,
         )
@@ -708,38 +726,15 @@ def _lecture_ligne_a_ligne(
 ) -> int:
     """One pass over the CSV as text: typed columns, the line number and a bitmask of
     unparsable cells; refuse the file if any cell is unparsable, else write the Parquet file."""
-    expressions, controles = [], []
-    for col in table.colonnes:
-        if col.nom not in position:  # an optional column with a default
-            expressions.append(f"{col.defaut}::{_TYPES_SQL[col.type]} as {col.nom}")
-            continue
-        source = f"c{position[col.nom]}"
-        conversion = sql_conversion(col, source)
-        expressions.append(f"({conversion})::{_TYPES_SQL[col.type]} as {col.nom}")
-        if col.type in _LIBELLES_TYPES:
-            controles.append(
-                (col, f"{_sql_nettoye(source)} is not null and ({conversion}) is null")
-            )
+    expressions, controles = _selection(table, position, {})
     anomalies = " + ".join(
         f"(case when {condition} then {1 << bit} else 0 end)"
         for bit, (_, condition) in enumerate(controles)
     ) or "0"
-    colonnes = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(noms)))
     try:
         provisoire = _copier_en_parquet(
-            con,
-            f"""
-                select
-                    {", ".join(expressions)},
-                    ?::date as date_extraction,
-                    row_number() over () + 1 as ligne_source,
-                    cast({anomalies} as bigint) as anomalies_lecture
-                from read_csv(?, delim = ?, header = true, auto_detect = false, quote = '"',
-                              escape = '"', columns = {{{colonnes}}}, null_padding = false,
-                              strict_mode = true)
-            """,
-            [date_extraction, str(csv), separateur],
-            parquet,
+            con, _requete_lecture(expressions, anomalies, ["VARCHAR"] * len(noms)),
+            [date_extraction, str(csv), separateur], parquet,
         ).provisoire
     except duckdb.Error as erreur:
         # DuckDB's message quotes the offending line: never repeat it (it may hold personal data).
