@@ -60,7 +60,6 @@ class _ConnexionDuFil:
     both go when the thread ends (or the process)."""
 
     def __init__(self, part: int):
-        self.part = part
         self.dossier = Path(tempfile.mkdtemp(prefix="capitalisation-duckdb-"))
         self.con = duckdb.connect()
         regler_connexion(self.con, self.dossier, part)
@@ -525,6 +524,8 @@ def _lire_et_convertir(
 # down makes DuckDB reject the cell, and the file goes the line-by-line path
 ECHANTILLON_FORMATS = 200
 _TYPES_LECTURE = {contrat.DATE: "DATE", contrat.MONTANT: "DOUBLE", contrat.NOMBRE: "DOUBLE"}
+# the two ways the contract writes a date and a month: ISO, and French
+_FORMATS_TEMPORELS = {contrat.DATE: ("%Y-%m-%d", "%d/%m/%Y"), contrat.MOIS: ("%Y-%m", "%m/%Y")}
 
 
 def detecter_formats(
@@ -533,11 +534,12 @@ def detecter_formats(
     """(date format, decimal separator, month format) of a file from its first rows, or None
     when they are mixed or cannot be told (the file then takes the line-by-line path). The
     month format is None when the file has no month, or mixes them."""
-    dates, decimales, mois = set(), set(), set()
-    colonnes_dates = [position[c.nom] for c in table.colonnes if c.nom in position and c.type == contrat.DATE]
-    colonnes_mois = [position[c.nom] for c in table.colonnes if c.nom in position and c.type == contrat.MOIS]
-    colonnes_nombres = [position[c.nom] for c in table.colonnes
-                        if c.nom in position and c.type in (contrat.MONTANT, contrat.NOMBRE)]
+    vus = {type_: set() for type_ in _FORMATS_TEMPORELS}
+    temporelles = [(position[c.nom], vus[c.type], _FORMATS_TEMPORELS[c.type]) for c in table.colonnes
+                   if c.nom in position and c.type in _FORMATS_TEMPORELS]
+    decimales = set()
+    nombres = [position[c.nom] for c in table.colonnes
+               if c.nom in position and c.type in (contrat.MONTANT, contrat.NOMBRE)]
     try:
         with open(csv, encoding="utf-8-sig", newline="") as flux:
             lecteur = csv_module.reader(flux, delimiter=separateur)
@@ -546,27 +548,31 @@ def detecter_formats(
                 if numero >= ECHANTILLON_FORMATS:
                     break
                 largeur = len(ligne)
-                for indice in colonnes_dates:
+                for indice, formats, (iso, francais) in temporelles:
                     valeur = ligne[indice].strip() if indice < largeur else ""
                     if valeur:
-                        dates.add("%Y-%m-%d" if valeur[4:5] == "-" else "%d/%m/%Y")
-                for indice in colonnes_mois:
-                    valeur = ligne[indice].strip() if indice < largeur else ""
-                    if valeur:
-                        mois.add("%Y-%m" if valeur[4:5] == "-" else "%m/%Y")
-                for indice in colonnes_nombres:
+                        formats.add(iso if valeur[4:5] == "-" else francais)
+                for indice in nombres:
                     if indice < largeur:
-                        valeur = ligne[indice]
-                        if "," in valeur:
-                            decimales.add(",")
-                        if "." in valeur:
-                            decimales.add(".")
+                        decimales.update(c for c in ",." if c in ligne[indice])
     except (csv_module.Error, UnicodeDecodeError):
         return None
+    dates, mois = vus[contrat.DATE], vus[contrat.MOIS]
     if len(dates) > 1 or len(decimales) > 1:
         return None
     return (next(iter(dates), "%Y-%m-%d"), next(iter(decimales), "."),
             next(iter(mois)) if len(mois) == 1 else None)
+
+
+def types_natifs(types_presents: set[str], formats: tuple[str, str, str | None]) -> tuple[dict[str, str], str]:
+    """The contract types DuckDB's reader types itself in a file whose columns are of
+    `types_presents` (contract type → DuckDB type), and the date format to give it. DuckDB
+    takes one date format per file: the months are typed by it when the file has no date
+    (the rent accounts, the consumptions), else they come as text and are converted."""
+    format_date, _, format_mois = formats
+    if format_mois is not None and contrat.DATE not in types_presents:
+        return {**_TYPES_LECTURE, contrat.MOIS: "DATE"}, format_mois
+    return _TYPES_LECTURE, format_date
 
 
 @dataclass(frozen=True)
@@ -585,7 +591,7 @@ def _copier_en_parquet(con: duckdb.DuckDBPyConnection, selection: str, parametre
     in). On a DuckDB error the temporary file is removed and a full disk or a refused write
     is reported in French (verifier_ecriture); any other error is raised again."""
     parquet.parent.mkdir(parents=True, exist_ok=True)
-    provisoire = parquet.with_name(f".{parquet.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    provisoire = parquet.with_name(f".{parquet.name}.{os.getpid()}.tmp")
     try:
         (_, lignes, *_, statistiques, _, _) = con.execute(
             f"copy ({selection}) to '{provisoire}' (format parquet, compression zstd, return_stats)", parametres
@@ -668,16 +674,11 @@ def _lecture_typee(
     formats_fichier = detecter_formats(csv, separateur, table, position)
     if formats_fichier is None:
         return None
-    format_date, decimale, format_mois = formats_fichier
+    decimale = formats_fichier[1]
     if decimale == separateur:
         return None
     par_position = {i: col for col in table.colonnes if col.nom in position for i in [position[col.nom]]}
-    # DuckDB takes one date format per file: the months are typed by it when the file has
-    # no date (the rent accounts, the consumptions), else converted from their text.
-    if format_mois is not None and not any(c.type == contrat.DATE for c in par_position.values()):
-        types_lecture, format_date = {**_TYPES_LECTURE, contrat.MOIS: "DATE"}, format_mois
-    else:
-        types_lecture = _TYPES_LECTURE
+    types_lecture, format_date = types_natifs({c.type for c in par_position.values()}, formats_fichier)
     types = [types_lecture.get(par_position[i].type, "VARCHAR") if i in par_position else "VARCHAR"
              for i in range(nombre_colonnes)]
     expressions, controles = _selection(table, position, types_lecture)

@@ -66,11 +66,11 @@ def borne_lecture(dossier: Path) -> dict:
     lignes = 0
     for indice, ((nom, separateur, formats, noms), fichiers) in enumerate(sorted(groupes.items(), key=str)):
         table = contrat.TABLES[nom]
-        format_date, decimale, format_mois = formats or ("%Y-%m-%d", ".", None)
-        dates = any(table.colonne(n).type == contrat.DATE for n in noms if n in table.noms_colonnes)
-        natifs = {contrat.DATE: "DATE", contrat.MONTANT: "DECIMAL(14, 2)", contrat.NOMBRE: "DOUBLE"}
-        if format_mois and not dates:
-            natifs, format_date = {**natifs, contrat.MOIS: "DATE"}, format_mois
+        formats = formats or ("%Y-%m-%d", ".", None)
+        natifs, format_date = lecteur.types_natifs(
+            {table.colonne(n).type for n in noms if n in table.noms_colonnes}, formats)
+        natifs = {**natifs, contrat.MONTANT: "DECIMAL(14, 2)"}  # no third-decimal check here
+        decimale = formats[1]
         colonnes = ", ".join(
             f"'{n}': '{natifs.get(table.colonne(n).type, 'VARCHAR') if n in table.noms_colonnes else 'VARCHAR'}'"
             for n in noms)
