@@ -180,7 +180,7 @@ def test_le_prefiltre_des_donnees_personnelles_en_une_passe(parquets, tmp_path):
     con = duckdb.connect()
     try:
         compteur = Compteur(con)
-        assert not dp.scanner_parquet(compteur, table, parquets["menages"])
+        assert not dp.scanner_parquets(compteur, {table.nom: parquets["menages"]})[table.nom]
         assert len(compteur.requetes) == 1
         plante = tmp_path / "menages.parquet"
         con.execute(
@@ -188,7 +188,7 @@ def test_le_prefiltre_des_donnees_personnelles_en_une_passe(parquets, tmp_path):
             f"as volet) from read_parquet('{parquets['menages']}')) to '{plante}' (format parquet)"
         )
         compteur = Compteur(con)
-        constats = list(dp.scanner_parquet(compteur, table, plante))
+        constats = list(dp.scanner_parquets(compteur, {table.nom: plante})[table.nom])
         assert len(compteur.requetes) == 2
         assert [(c.nature, c.colonne, c.lignes, c.premieres) for c in constats] == [("courriel", "volet", 1, [4])]
     finally:

@@ -157,9 +157,9 @@ def en_parallele(taches: Sequence[Tache], faire: Callable[[Tache, int], Bilan], 
     of the tasks (never in the order they finish).
 
     Workers are threads: DuckDB works outside Python's lock, so deliveries validated at
-    once use every core. `part` is the number of workers: each task opens its own DuckDB
-    connection with that share of the memory limit and of the cores
-    (`lecture.regler_connexion`). A task that raises cancels the tasks not started yet,
+    once use every core. `part` is the number of workers: each worker keeps its own DuckDB
+    connection, with that share of the memory limit and of the cores (`lecture.connexion`).
+    A task that raises cancels the tasks not started yet,
     and its exception is raised again here.
     """
     travailleurs = nombre_de_travailleurs(len(taches))
@@ -178,7 +178,7 @@ def en_parallele(taches: Sequence[Tache], faire: Callable[[Tache, int], Bilan], 
 
 
 def valider_seule(livraison: lecture.Livraison, racine: Path, part: int = 1) -> ResultatValidation:
-    """One delivery in its own working folder and DuckDB connection."""
+    """One delivery in its own working folder, on the worker's DuckDB connection."""
     with tempfile.TemporaryDirectory(prefix="validation-") as travail:
         return valider_livraison(livraison, Path(travail), racine, part=part)
 

@@ -341,11 +341,6 @@ def scanner_parquets(con: duckdb.DuckDBPyConnection, fichiers: dict[str, Path]) 
     return constats
 
 
-def scanner_parquet(con: duckdb.DuckDBPyConnection, table: contrat.Table, parquet: Path) -> Constats:
-    """Search every text and code column of one landing Parquet file (see `scanner_parquets`)."""
-    return scanner_parquets(con, {table.nom: parquet})[table.nom]
-
-
 def _classer_lignes(con, table: contrat.Table, parquet: Path, suspectes: list[str], constats: Constats) -> None:
     motif = _litteral(MOTIF_GLOBAL_SQL)
     colonnes = colonnes_textuelles(table)
