@@ -34,18 +34,24 @@ def test_wilson_cas_limites():
 
 
 # Newcombe (1998b), "Interval estimation for the difference between independent
-# proportions: comparison of eleven methods", Stat Med 17:873-890, Table II, method 10
-# (hybrid score interval from the Wilson limits).
-@pytest.mark.parametrize("k1, n1, k2, n2, bas, haut", [
-    (56, 70, 48, 80, 0.0524, 0.3339),
-    (9, 10, 3, 10, 0.1705, 0.8090),
-    (6, 7, 2, 7, 0.0582, 0.8062),
-    (5, 56, 0, 29, -0.0381, 0.1926),
-    (0, 10, 0, 20, -0.1611, 0.2775),
-    (0, 10, 0, 10, -0.2775, 0.2775),
-    (10, 10, 0, 20, 0.6791, 1.0000),
-    (10, 10, 0, 10, 0.6075, 1.0000),
-])
+# proportions: comparison of eleven methods", Stat Med 17:873-890, Table II: each case with
+# the limits of method 10 (hybrid score interval from the Wilson limits) and of method 6
+# (the Miettinen-Nurminen score interval).
+TABLE_II_NEWCOMBE = [
+    # k1, n1, k2, n2, method 10, method 6
+    (56, 70, 48, 80, (0.0524, 0.3339), (0.0528, 0.3382)),
+    (9, 10, 3, 10, (0.1705, 0.8090), (0.1700, 0.8406)),
+    (6, 7, 2, 7, (0.0582, 0.8062), (0.0342, 0.8534)),
+    (5, 56, 0, 29, (-0.0381, 0.1926), (-0.0326, 0.1933)),
+    (0, 10, 0, 20, (-0.1611, 0.2775), (-0.1658, 0.2844)),
+    (0, 10, 0, 10, (-0.2775, 0.2775), (-0.2879, 0.2879)),
+    (10, 10, 0, 20, (0.6791, 1.0000), (0.7156, 1.0000)),
+    (10, 10, 0, 10, (0.6075, 1.0000), (0.6636, 1.0000)),
+]
+
+
+@pytest.mark.parametrize("k1, n1, k2, n2, bas, haut",
+                         [(*cas[:4], *cas[4]) for cas in TABLE_II_NEWCOMBE])
 def test_newcombe_valeurs_publiees(k1, n1, k2, n2, bas, haut):
     d, b, h = st.difference_newcombe(k1, n1, k2, n2)
     assert d == pytest.approx(k1 / n1 - k2 / n2)
@@ -68,17 +74,8 @@ def test_newcombe_comme_statsmodels():
         assert st.difference_newcombe(k1, n1, k2, n2)[1:] == pytest.approx(attendu, abs=1e-12)
 
 
-# Newcombe (1998b), Table II, method 6: the Miettinen-Nurminen score interval.
-@pytest.mark.parametrize("k1, n1, k2, n2, bas, haut", [
-    (56, 70, 48, 80, 0.0528, 0.3382),
-    (9, 10, 3, 10, 0.1700, 0.8406),
-    (6, 7, 2, 7, 0.0342, 0.8534),
-    (5, 56, 0, 29, -0.0326, 0.1933),
-    (0, 10, 0, 20, -0.1658, 0.2844),
-    (0, 10, 0, 10, -0.2879, 0.2879),
-    (10, 10, 0, 20, 0.7156, 1.0000),
-    (10, 10, 0, 10, 0.6636, 1.0000),
-])
+@pytest.mark.parametrize("k1, n1, k2, n2, bas, haut",
+                         [(*cas[:4], *cas[5]) for cas in TABLE_II_NEWCOMBE])
 def test_miettinen_nurminen_valeurs_publiees(k1, n1, k2, n2, bas, haut):
     d, b, h = st.difference_miettinen_nurminen(k1, n1, k2, n2)
     assert d == pytest.approx(k1 / n1 - k2 / n2)
